@@ -1,0 +1,3 @@
+// Every table of the SpecLens database. drizzle-kit reads this file to generate migrations,
+// and db/client.ts passes it to drizzle so queries are typed.
+export * from "./spans";

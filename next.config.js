@@ -1,0 +1,14 @@
+// @ts-check
+
+/** @type {import('next').NextConfig} */
+const nextConfig = {
+  // Native addons must be loaded by Node at run time, never bundled by webpack.
+  serverExternalPackages: ["onnxruntime-node", "better-sqlite3"],
+  // `npm test` runs `tsc --noEmit` and `eslint` as its own steps; repeating them inside
+  // `next build` would double the slowest part of the build on a 2-core machine.
+  typescript: { ignoreBuildErrors: true },
+  eslint: { ignoreDuringBuilds: true },
+  poweredByHeader: false,
+};
+
+module.exports = nextConfig;
