@@ -1,0 +1,80 @@
+/**
+ * The engine facade: loads the target, the optional draft and the shared tokenizer once, and runs
+ * requests. Requests are independent (each owns its KV caches), so several may run concurrently on
+ * the same sessions.
+ */
+import { resolve } from "node:path";
+import { generateSteps, type EngineModels } from "./generate";
+import { CausalLM, type RuntimeOptions } from "./runtime/causal-lm";
+import type { ModelId } from "./runtime/model-folder";
+import { TextTokenizer } from "./tokenizer";
+import {
+  DEFAULT_PARAMS, DEFAULT_SPEC_CONFIG, type GenerateParams, type GenerateResult, type SpecConfig, type StepRecord,
+} from "./types";
+
+/** The shipped pair, relative to the repository root. */
+export const DEFAULT_TARGET_DIR = "models/speclens-brown-20m";
+export const DEFAULT_DRAFT_DIR = "models/speclens-brown-draft-2m";
+
+export interface EngineOptions extends RuntimeOptions {
+  targetDir?: string;
+  /** null runs without a draft model (ngram and off only). */
+  draftDir?: string | null;
+}
+
+export class SpecEngine {
+  private constructor(readonly models: EngineModels) {}
+
+  static async load(options: EngineOptions = {}): Promise<SpecEngine> {
+    const targetDir = resolve(options.targetDir ?? DEFAULT_TARGET_DIR);
+    const draftDir = options.draftDir === null ? null : resolve(options.draftDir ?? DEFAULT_DRAFT_DIR);
+    const [target, draft] = await Promise.all([
+      CausalLM.load(targetDir, options),
+      draftDir ? CausalLM.load(draftDir, options) : Promise.resolve(null),
+    ]);
+    if (draft && draft.vocabSize !== target.vocabSize) {
+      throw new Error(`draft vocabulary (${draft.vocabSize}) differs from the target's (${target.vocabSize})`);
+    }
+    const eos = target.folder.config.eos_token_id;
+    const tokenizer = new TextTokenizer(target.folder.tokenizerPath, Array.isArray(eos) ? eos[0] : eos);
+    return new SpecEngine({ target, draft, tokenizer });
+  }
+
+  get modelIds(): { target: ModelId; draft: ModelId | null } {
+    return { target: this.models.target.id, draft: this.models.draft?.id ?? null };
+  }
+
+  get tokenizer(): TextTokenizer {
+    return this.models.tokenizer;
+  }
+
+  /** Stream step records as tokens are accepted; the generator's return value is the result. */
+  stream(
+    prompt: string | readonly number[],
+    params: Partial<GenerateParams> = {},
+    config: Partial<SpecConfig> = {},
+    signal?: AbortSignal,
+  ): AsyncGenerator<StepRecord, GenerateResult> {
+    const ids = typeof prompt === "string" ? this.models.tokenizer.encode(prompt) : prompt;
+    return generateSteps(this.models, ids, { ...DEFAULT_PARAMS, ...params }, { ...DEFAULT_SPEC_CONFIG, ...config }, signal);
+  }
+
+  async generate(
+    prompt: string | readonly number[],
+    params: Partial<GenerateParams> = {},
+    config: Partial<SpecConfig> = {},
+    signal?: AbortSignal,
+  ): Promise<GenerateResult & { steps: StepRecord[] }> {
+    const steps: StepRecord[] = [];
+    const it = this.stream(prompt, params, config, signal);
+    for (;;) {
+      const next = await it.next();
+      if (next.done) return { ...next.value, steps };
+      steps.push(next.value);
+    }
+  }
+
+  async dispose(): Promise<void> {
+    await Promise.all([this.models.target.release(), this.models.draft?.release()]);
+  }
+}

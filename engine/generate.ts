@@ -1,0 +1,188 @@
+/**
+ * The speculative decoding loop for one request. Each step: propose draft paths, verify them on the
+ * target in one (batched) forward pass, emit the accepted prefix plus the recovered or bonus token,
+ * roll back both KV caches, adapt k, and yield a StepRecord.
+ *
+ * Target cache invariant: at the start of a step it holds every committed token but the last, which
+ * is fed together with the drafts, so the target pass yields the distribution after the last
+ * committed token and after each draft token.
+ */
+import { createProposer } from "./proposers";
+import type { Proposer } from "./proposers";
+import { createRng, type Rng } from "./rng";
+import type { CausalLM } from "./runtime/causal-lm";
+import type { KvCache } from "./runtime/kv-cache";
+import { logSoftmaxAt, processedProbs, type SamplingParams } from "./sampling";
+import { AdaptiveK, SpecStats } from "./stats";
+import type { TextTokenizer } from "./tokenizer";
+import type {
+  FinishReason, GenerateParams, GenerateResult, OutputToken, SpecConfig, StepRecord, TokenOrigin, VerifyMode,
+} from "./types";
+import { verifyPaths } from "./verify";
+
+export interface EngineModels {
+  target: CausalLM;
+  draft: CausalLM | null;
+  tokenizer: TextTokenizer;
+}
+
+/** greedy or sampling is chosen by temperature; lossy is an explicit opt-in. */
+export function effectiveMode(config: SpecConfig, params: GenerateParams): VerifyMode {
+  if (config.verify === "lossy") return "lossy";
+  return params.temperature > 0 ? "sampling" : "greedy";
+}
+
+export async function* generateSteps(
+  models: EngineModels,
+  promptIds: readonly number[],
+  params: GenerateParams,
+  config: SpecConfig,
+  signal?: AbortSignal,
+): AsyncGenerator<StepRecord, GenerateResult> {
+  const started = performance.now();
+  const { target, tokenizer } = models;
+  const mode = effectiveMode(config, params);
+  const sampled = params.temperature > 0;
+  const sampling: SamplingParams = { temperature: params.temperature, topK: params.topK, topP: params.topP };
+  const rng: Rng = createRng(params.seed);
+  const prompt = promptIds.length > 0 ? [...promptIds] : [tokenizer.eosId];
+  if (prompt.length + params.maxTokens > target.maxPositions) {
+    throw new RangeError(
+      `prompt (${prompt.length} tokens) plus max_tokens (${params.maxTokens}) exceeds the model context of ${target.maxPositions}`,
+    );
+  }
+
+  const proposer: Proposer = createProposer(config, models.draft);
+  let cache: KvCache = target.emptyCache();
+  const committed = [...prompt];
+  const output: OutputToken[] = [];
+  const stats = new SpecStats();
+  const adaptive = new AdaptiveK(config.kMax, config.adaptiveK);
+  let finishReason: FinishReason | null = null;
+  let firstTokenMs = 0;
+  let text = "";
+
+  try {
+    if (prompt.length > 1) ({ cache } = await target.forward([prompt.slice(0, -1)], cache, 0));
+    const prefillMs = performance.now() - started;
+
+    for (let index = 0; finishReason === null; index++) {
+      if (signal?.aborted) { finishReason = "abort"; break; }
+      if (params.timeBudgetMs > 0 && performance.now() - started > params.timeBudgetMs) { finishReason = "time_budget"; break; }
+      const stepStart = performance.now();
+      const banned = !params.ignoreEos && output.length < params.minTokens ? [tokenizer.eosId] : [];
+      const remaining = params.maxTokens - output.length;
+      const k = Math.min(adaptive.k, remaining - 1);
+
+      const proposal = k > 0
+        ? await proposer.propose({ tokens: committed, k, sampling, sampled, banned, rng })
+        : { paths: [], draftCache: null };
+      const draftMs = performance.now() - stepStart;
+
+      // Verify every path in one target pass: batch rows share the cached prefix.
+      const paths = proposal.paths;
+      const depth = Math.max(0, ...paths.map((p) => p.tokens.length));
+      const last = committed[committed.length - 1];
+      const rows = (paths.length > 0 ? paths : [{ tokens: [] as number[] }]).map((p) =>
+        [last, ...p.tokens, ...new Array(depth - p.tokens.length).fill(tokenizer.eosId)]);
+      const cachedBefore = cache.length;
+      cache = cache.repeatRow0(rows.length);
+      const verifyStart = performance.now();
+      const pass = await target.forward(rows, cache, committed.length - 1);
+      cache = pass.cache;
+      const verifyMs = performance.now() - verifyStart;
+
+      const vocab = target.vocabSize;
+      const seq = depth + 1;
+      const dists = rows.map((_, r) => Array.from({ length: seq }, (_, pos) =>
+        processedProbs(pass.out.logits, (r * seq + pos) * vocab, vocab, sampling, banned)));
+      const verdict = verifyPaths(paths, dists, { mode, lossyThreshold: config.lossyThreshold, sampled, rng });
+
+      // Roll back the target cache to the committed prefix of the winning row.
+      const row = Math.max(0, verdict.pathIndex);
+      const keep = cachedBefore + 1 + verdict.accepted;
+      const lengthBefore = cache.length;
+      cache = cache.selectRow(row, keep);
+
+      const chosen = paths[row]?.tokens ?? [];
+      const newTokens: { id: number; origin: TokenOrigin; prob: number; pos: number }[] = [];
+      for (let i = 0; i < verdict.accepted; i++) {
+        const examined = verdict.examined.find((e) => e.depth === i && e.outcome !== "rejected");
+        newTokens.push({ id: chosen[i], origin: examined?.outcome === "lossy-accepted" ? "lossy-accepted" : "accepted", prob: examined?.targetProb ?? 0, pos: i });
+      }
+      newTokens.push({ id: verdict.nextToken, origin: verdict.nextOrigin, prob: verdict.nextTokenProb, pos: verdict.accepted });
+
+      // Emit tokens in order, applying stops.
+      const emitted: OutputToken[] = [];
+      for (const t of newTokens) {
+        if (t.id === tokenizer.eosId && !params.ignoreEos) { finishReason = "eos"; break; }
+        const token: OutputToken = {
+          id: t.id, text: tokenizer.tokenText(t.id), origin: t.origin, prob: t.prob, step: index,
+          logprob: logSoftmaxAt(pass.out.logits, (row * seq + t.pos) * vocab, vocab, t.id),
+        };
+        output.push(token);
+        emitted.push(token);
+        committed.push(t.id);
+        const stop = findStop(tokenizer.decode(output.map((o) => o.id)), params.stop);
+        if (stop !== null) { text = stop; finishReason = "stop"; break; }
+        if (output.length >= params.maxTokens) { finishReason = "length"; break; }
+      }
+      if (output.length > 0 && firstTokenMs === 0) firstTokenMs = performance.now() - started;
+
+      const record: StepRecord = {
+        index,
+        proposer: config.proposer,
+        k,
+        paths: paths.map((p) => ({ tokens: p.tokens, draftProbs: p.draftProbs })),
+        verify: {
+          pathIndex: verdict.pathIndex,
+          accepted: verdict.accepted,
+          outcomes: verdict.examined.map((e) => e.outcome),
+          targetProbs: verdict.examined.map((e) => e.targetProb),
+          targetWouldChoose: verdict.examined.map((e) => e.targetArgmax),
+          nextToken: verdict.nextToken,
+          nextOrigin: verdict.nextOrigin,
+          nextTokenProb: verdict.nextTokenProb,
+        },
+        emitted,
+        rollback: {
+          target: { dropped: lengthBefore - keep, lengthBefore, lengthAfter: keep },
+          draft: proposal.draftCache,
+        },
+        timings: { draftMs, verifyMs, overheadMs: performance.now() - stepStart - draftMs - verifyMs },
+        kvBytes: { target: cache.bytes, draft: proposer.kvBytes() },
+      };
+      stats.add(record);
+      adaptive.observe(depth, verdict.accepted);
+      yield record;
+    }
+
+    if (finishReason !== "stop") text = tokenizer.decode(output.map((o) => o.id));
+    return {
+      text,
+      tokens: output,
+      promptTokens: promptIds.length,
+      finishReason: finishReason ?? "length",
+      summary: stats.summary(config.proposer, mode),
+      models: { target: target.id, draft: usesDraft(config) ? models.draft?.id ?? null : null },
+      timings: { prefillMs, totalMs: performance.now() - started, firstTokenMs },
+    };
+  } finally {
+    cache.dispose();
+    proposer.dispose();
+  }
+}
+
+function usesDraft(config: SpecConfig): boolean {
+  return config.proposer === "draft-model" || config.proposer === "tree";
+}
+
+/** The output text cut before the first stop string, or null when none occurs. */
+export function findStop(text: string, stops: readonly string[]): string | null {
+  let cut = -1;
+  for (const s of stops) {
+    const at = s ? text.indexOf(s) : -1;
+    if (at >= 0 && (cut < 0 || at < cut)) cut = at;
+  }
+  return cut >= 0 ? text.slice(0, cut) : null;
+}

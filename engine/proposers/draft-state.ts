@@ -1,0 +1,95 @@
+/**
+ * The draft model's KV cache kept in step with what the target accepted. The cache may hold several
+ * rows (tree branches); each row holds `prefix` followed by that row's own tokens. Before proposing,
+ * sync() keeps the row that agrees longest with the committed tokens, rolls back the rest, and feeds
+ * the committed tokens the draft has not seen yet, returning the logits after the last of them.
+ */
+import type { CausalLM } from "../runtime/causal-lm";
+import type { KvCache } from "../runtime/kv-cache";
+import type { CacheChange } from "../types";
+
+export class DraftState {
+  private cache: KvCache;
+  /** [cached positions] tokens shared by every row */
+  private prefix: number[] = [];
+  /** [batch][row positions] each row's tokens after the prefix */
+  private rowTokens: number[][] = [[]];
+
+  constructor(
+    readonly model: CausalLM,
+    private readonly window: { sink: number; recent: number } | null,
+  ) {
+    this.cache = model.emptyCache();
+  }
+
+  get bytes(): number {
+    return this.cache.bytes;
+  }
+
+  get batch(): number {
+    return this.cache.batch;
+  }
+
+  /** Logical position of the next token fed to every row. */
+  get position(): number {
+    return this.prefix.length + this.rowTokens[0].length;
+  }
+
+  /**
+   * Align the cache with `committed` and feed what is missing. Returns the logits ([1, n, vocab];
+   * the last row is the distribution of the next token) and the rollback it performed.
+   */
+  async sync(committed: readonly number[]): Promise<{ logits: Float32Array; change: CacheChange }> {
+    const lengthBefore = this.cache.length;
+    const positionsBefore = this.position;
+    let best = 0;
+    let bestCommon = -1;
+    for (let r = 0; r < this.rowTokens.length; r++) {
+      const common = commonPrefix([...this.prefix, ...this.rowTokens[r]], committed);
+      if (common > bestCommon) {
+        best = r;
+        bestCommon = common;
+      }
+    }
+    // Always re-feed at least one token so there are logits to draft from.
+    const keep = Math.min(bestCommon, committed.length - 1);
+    const physicalKeep = this.cache.length - (positionsBefore - keep);
+    if (physicalKeep < 0) throw new Error("draft window too small for the rollback requested");
+    this.cache = this.cache.selectRow(best, physicalKeep);
+    this.prefix = committed.slice(0, keep);
+    this.rowTokens = [[]];
+    const lengthAfterRollback = this.cache.length;
+    const { logits } = await this.feed([committed.slice(keep)]);
+    return { logits, change: { dropped: positionsBefore - keep, lengthBefore, lengthAfter: lengthAfterRollback } };
+  }
+
+  /** Feed one token row per batch row; returns logits [batch, seq, vocab]. */
+  async feed(rows: number[][]): Promise<{ logits: Float32Array; seq: number }> {
+    const { out, cache } = await this.model.forward(rows, this.cache, this.position);
+    this.cache = cache;
+    if (rows.length === 1 && this.rowTokens.length === 1) {
+      this.prefix.push(...rows[0]);
+    } else {
+      this.rowTokens = rows.map((row, r) => [...(this.rowTokens[r] ?? this.rowTokens[0]), ...row]);
+    }
+    if (this.window && this.cache.batch === 1) this.cache = this.cache.window(this.window.sink, this.window.recent);
+    return { logits: out.logits, seq: out.seq };
+  }
+
+  /** Fork the single row into `count` rows that will continue with different tokens. */
+  fork(count: number): void {
+    this.cache = this.cache.repeatRow0(count);
+    this.rowTokens = Array.from({ length: count }, () => [...this.rowTokens[0]]);
+  }
+
+  dispose(): void {
+    this.cache.dispose();
+  }
+}
+
+function commonPrefix(a: readonly number[], b: readonly number[]): number {
+  const n = Math.min(a.length, b.length);
+  let i = 0;
+  while (i < n && a[i] === b[i]) i++;
+  return i;
+}

@@ -1,0 +1,17 @@
+/** off: no proposals; the loop decodes one target token per step. The baseline for every speedup. */
+import type { Proposal } from "../types";
+import type { Proposer } from "./types";
+
+export class OffProposer implements Proposer {
+  readonly name = "off" as const;
+
+  async propose(): Promise<Proposal> {
+    return { paths: [], draftCache: null };
+  }
+
+  kvBytes(): number {
+    return 0;
+  }
+
+  dispose(): void {}
+}

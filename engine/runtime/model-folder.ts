@@ -1,0 +1,65 @@
+/**
+ * A Hugging Face-layout model folder: config.json, tokenizer.json, generation_config.json and the
+ * ONNX decoder at model.onnx (ours) or onnx/model.onnx (Optimum / transformers.js exports).
+ */
+import { createHash } from "node:crypto";
+import { createReadStream, existsSync, readFileSync } from "node:fs";
+import { basename, join, resolve } from "node:path";
+
+export interface ModelConfigJson {
+  model_type: string;
+  vocab_size: number;
+  hidden_size: number;
+  num_hidden_layers: number;
+  num_attention_heads: number;
+  num_key_value_heads?: number;
+  head_dim?: number;
+  max_position_embeddings: number;
+  eos_token_id?: number | number[];
+  bos_token_id?: number;
+}
+
+/** A stable identity of a model file: its folder name plus the sha256 of its ONNX graph. */
+export interface ModelId {
+  name: string;
+  sha256: string;
+}
+
+export function formatModelId(id: ModelId): string {
+  return `${id.name}@sha256:${id.sha256.slice(0, 12)}`;
+}
+
+export interface ModelFolder {
+  dir: string;
+  onnxPath: string;
+  tokenizerPath: string;
+  config: ModelConfigJson;
+  id: ModelId;
+}
+
+const hashCache = new Map<string, string>();
+
+async function sha256File(path: string): Promise<string> {
+  const cached = hashCache.get(path);
+  if (cached) return cached;
+  const hash = createHash("sha256");
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  const digest = hash.digest("hex");
+  hashCache.set(path, digest);
+  return digest;
+}
+
+export async function readModelFolder(dir: string): Promise<ModelFolder> {
+  const root = resolve(dir);
+  const onnxPath = [join(root, "model.onnx"), join(root, "onnx", "model.onnx")].find(existsSync);
+  if (!onnxPath) throw new Error(`${root}: no model.onnx or onnx/model.onnx`);
+  const configPath = join(root, "config.json");
+  if (!existsSync(configPath)) throw new Error(`${root}: no config.json`);
+  const tokenizerPath = join(root, "tokenizer.json");
+  if (!existsSync(tokenizerPath)) throw new Error(`${root}: no tokenizer.json`);
+  const config = JSON.parse(readFileSync(configPath, "utf8")) as ModelConfigJson;
+  for (const field of ["vocab_size", "num_hidden_layers", "num_attention_heads"] as const) {
+    if (typeof config[field] !== "number") throw new Error(`${configPath}: missing numeric field ${field}`);
+  }
+  return { dir: root, onnxPath, tokenizerPath, config, id: { name: basename(root), sha256: await sha256File(onnxPath) } };
+}

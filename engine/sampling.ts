@@ -1,0 +1,106 @@
+/**
+ * Turning logits into the distribution we sample or verify against. The same transform is applied
+ * to the draft's and the target's logits (temperature, then top-k, then top-p), which is what makes
+ * speculative sampling lossless with respect to the *processed* target distribution.
+ */
+import type { Rng } from "./rng";
+
+export interface SamplingParams {
+  /** 0 means greedy (argmax); otherwise logits are divided by it. */
+  temperature: number;
+  /** Keep the k most likely tokens; 0 disables. */
+  topK: number;
+  /** Keep the smallest set of tokens whose mass reaches topP; 1 disables. */
+  topP: number;
+}
+
+export const GREEDY: SamplingParams = { temperature: 0, topK: 0, topP: 1 };
+
+export function argmax(values: ArrayLike<number>, offset = 0, length = values.length - offset): number {
+  let best = 0;
+  let bestValue = -Infinity;
+  for (let i = 0; i < length; i++) {
+    const v = values[offset + i];
+    if (v > bestValue) {
+      bestValue = v;
+      best = i;
+    }
+  }
+  return best;
+}
+
+/**
+ * Softmax of one row of logits ([vocab], starting at `offset`) after temperature, top-k and top-p.
+ * With temperature 0 the result is the plain softmax (used for reporting probabilities and for the
+ * lossy confidence rule); the greedy decision itself is argmax. `banned` tokens get probability 0.
+ */
+export function processedProbs(
+  logits: Float32Array,
+  offset: number,
+  vocab: number,
+  params: SamplingParams,
+  banned: readonly number[] = [],
+): Float32Array {
+  const temperature = params.temperature > 0 ? params.temperature : 1;
+  const probs = new Float32Array(vocab);
+  for (const t of banned) probs[t] = -Infinity;
+  let max = -Infinity;
+  for (let i = 0; i < vocab; i++) {
+    if (probs[i] === -Infinity) continue;
+    const v = logits[offset + i] / temperature;
+    probs[i] = v;
+    if (v > max) max = v;
+  }
+  let sum = 0;
+  for (let i = 0; i < vocab; i++) {
+    const e = probs[i] === -Infinity ? 0 : Math.exp(probs[i] - max);
+    probs[i] = e;
+    sum += e;
+  }
+  for (let i = 0; i < vocab; i++) probs[i] /= sum;
+  if (params.temperature > 0 && (params.topK > 0 || params.topP < 1)) truncate(probs, params);
+  return probs;
+}
+
+/** Zero out tokens outside top-k / top-p and renormalise, in place. */
+function truncate(probs: Float32Array, params: SamplingParams): void {
+  const order = Array.from(probs.keys()).sort((a, b) => probs[b] - probs[a]);
+  const keep = params.topK > 0 ? Math.min(params.topK, order.length) : order.length;
+  let mass = 0;
+  let cut = keep;
+  for (let i = 0; i < keep; i++) {
+    mass += probs[order[i]];
+    if (mass >= params.topP) {
+      cut = i + 1;
+      break;
+    }
+  }
+  let kept = 0;
+  for (let i = 0; i < order.length; i++) {
+    if (i >= cut) probs[order[i]] = 0;
+    else kept += probs[order[i]];
+  }
+  for (let i = 0; i < probs.length; i++) probs[i] /= kept;
+}
+
+/** Inverse-CDF draw from a normalised distribution. */
+export function sample(probs: Float32Array, rng: Rng): number {
+  const u = rng.next();
+  let acc = 0;
+  let last = 0;
+  for (let i = 0; i < probs.length; i++) {
+    if (probs[i] <= 0) continue;
+    acc += probs[i];
+    last = i;
+    if (u < acc) return i;
+  }
+  return last;
+}
+
+export function logSoftmaxAt(logits: Float32Array, offset: number, vocab: number, token: number): number {
+  let max = -Infinity;
+  for (let i = 0; i < vocab; i++) max = Math.max(max, logits[offset + i]);
+  let sum = 0;
+  for (let i = 0; i < vocab; i++) sum += Math.exp(logits[offset + i] - max);
+  return logits[offset + token] - max - Math.log(sum);
+}

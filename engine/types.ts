@@ -1,0 +1,174 @@
+/**
+ * The engine's contracts: generation parameters, the proposer-to-verifier contract, and the
+ * per-step and per-request records that tracing, metrics, the API and replay are built from.
+ */
+import type { ModelId } from "./runtime/model-folder";
+import type { SamplingParams } from "./sampling";
+
+export const PROPOSERS = ["draft-model", "ngram", "tree", "off"] as const;
+export type ProposerName = (typeof PROPOSERS)[number];
+
+export const VERIFY_MODES = ["greedy", "sampling", "lossy"] as const;
+export type VerifyMode = (typeof VERIFY_MODES)[number];
+
+/** How a speculative run is configured: the body of a guardrail config version. */
+export interface SpecConfig {
+  proposer: ProposerName;
+  verify: VerifyMode;
+  /** Maximum draft length per step (k max). */
+  kMax: number;
+  /** Adapt k within [1, kMax] from the recent acceptance rate. */
+  adaptiveK: boolean;
+  /** Stop drafting when the draft's probability for its own token falls below this (0 disables). */
+  draftConfidence: number;
+  /** lossy: accept a draft token when the target's probability for it is at least this. */
+  lossyThreshold: number;
+  ngram: { minN: number; maxN: number };
+  tree: { width: number; depth: number };
+  /** Keep only the first `sink` and last `recent` draft KV positions; null keeps all. */
+  draftWindow: { sink: number; recent: number } | null;
+}
+
+export const DEFAULT_SPEC_CONFIG: SpecConfig = {
+  proposer: "draft-model",
+  verify: "greedy",
+  kMax: 4,
+  adaptiveK: false,
+  draftConfidence: 0,
+  lossyThreshold: 0.3,
+  ngram: { minN: 1, maxN: 4 },
+  tree: { width: 2, depth: 4 },
+  draftWindow: null,
+};
+
+export interface GenerateParams extends SamplingParams {
+  maxTokens: number;
+  /** Do not emit EOS before this many tokens. */
+  minTokens: number;
+  ignoreEos: boolean;
+  stop: string[];
+  seed: number;
+  /** Wall-clock budget in ms for the whole request; 0 means none. */
+  timeBudgetMs: number;
+}
+
+export const DEFAULT_PARAMS: GenerateParams = {
+  temperature: 0,
+  topK: 0,
+  topP: 1,
+  maxTokens: 128,
+  minTokens: 0,
+  ignoreEos: false,
+  stop: [],
+  seed: 0,
+  timeBudgetMs: 0,
+};
+
+/** One root-to-leaf path of draft tokens. A chain proposal has one path, a tree several. */
+export interface DraftPath {
+  /** [depth] draft token ids */
+  tokens: number[];
+  /** [depth] the proposer's probability for each token (1 for point-mass proposals such as n-gram) */
+  draftProbs: number[];
+  /**
+   * [depth][vocab] the distributions the tokens were *sampled* from, for lossless rejection
+   * sampling; empty when the tokens were chosen deterministically (point masses).
+   */
+  draftDists: Float32Array[];
+}
+
+export interface Proposal {
+  /** [numPaths] candidate paths; empty when the proposer has nothing to offer this step. */
+  paths: DraftPath[];
+  /** Draft-side rollback and cache bookkeeping done while proposing. */
+  draftCache: CacheChange | null;
+}
+
+export interface CacheChange {
+  /** Positions dropped from the cache (rollback or window eviction). */
+  dropped: number;
+  lengthBefore: number;
+  lengthAfter: number;
+}
+
+/** What happened to one draft position during verification. */
+export type PositionOutcome = "accepted" | "lossy-accepted" | "rejected";
+
+/** Where an output token came from. */
+export type TokenOrigin = "accepted" | "lossy-accepted" | "recovered" | "bonus" | "target";
+
+export interface VerifyResult {
+  /** Index into Proposal.paths of the path whose prefix was accepted; -1 when there were no paths. */
+  pathIndex: number;
+  /** Number of draft tokens accepted from that path. */
+  accepted: number;
+  /** [verified positions] outcome of each position that was examined, in order. */
+  outcomes: PositionOutcome[];
+  /** [verified positions] the target's (processed) probability for the examined draft token. */
+  targetProbs: number[];
+  /** [verified positions] whether the target alone (argmax) would have emitted that draft token. */
+  targetWouldChoose: boolean[];
+  /** The target's token after the accepted prefix: recovered (after a rejection) or bonus. */
+  nextToken: number;
+  nextOrigin: "recovered" | "bonus" | "target";
+  /** The target's probability for nextToken. */
+  nextTokenProb: number;
+}
+
+export interface OutputToken {
+  id: number;
+  text: string;
+  origin: TokenOrigin;
+  /** The target's processed probability for the token. */
+  prob: number;
+  /** Natural-log probability under the target's unprocessed distribution (for logprobs). */
+  logprob: number;
+  step: number;
+}
+
+export interface StepTimings {
+  draftMs: number;
+  verifyMs: number;
+  overheadMs: number;
+}
+
+export interface StepRecord {
+  index: number;
+  proposer: ProposerName;
+  /** k requested this step (after adaptation). */
+  k: number;
+  /** [numPaths][depth] every proposed path; the chosen one is verify.pathIndex. */
+  paths: { tokens: number[]; draftProbs: number[] }[];
+  verify: VerifyResult;
+  /** Tokens emitted by this step (accepted prefix then the recovered/bonus token), after stops. */
+  emitted: OutputToken[];
+  rollback: { target: CacheChange; draft: CacheChange | null };
+  timings: StepTimings;
+  kvBytes: { target: number; draft: number };
+}
+
+export type FinishReason = "length" | "stop" | "eos" | "abort" | "time_budget";
+
+export interface SpecSummary {
+  proposer: ProposerName;
+  verify: VerifyMode;
+  steps: number;
+  drafted: number;
+  accepted: number;
+  /** accepted / drafted (0 when nothing was drafted). */
+  acceptanceRate: number;
+  /** 1 + accepted / steps: tokens per target pass, vLLM's convention. */
+  meanAcceptanceLength: number;
+  /** [kMax] accepted / drafted at each draft position. */
+  perPositionAcceptance: number[];
+}
+
+export interface GenerateResult {
+  text: string;
+  tokens: OutputToken[];
+  promptTokens: number;
+  finishReason: FinishReason;
+  summary: SpecSummary;
+  models: { target: ModelId; draft: ModelId | null };
+  timings: { prefillMs: number; totalMs: number; firstTokenMs: number };
+}

@@ -1,0 +1,153 @@
+"""Train the target LM (cross-entropy) or distill the draft LM from a trained target.
+
+Training runs to a wall-clock budget: the first steps measure throughput, the step count is fixed
+from it, and the learning rate follows warm-up plus cosine decay to that count. Held-out loss is
+evaluated periodically; the best checkpoint is kept. Seeds are fixed.
+
+  target: python3 tools/train/train.py --role target --minutes 75
+  draft:  python3 tools/train/train.py --role draft --teacher tools/.cache/target/best.pt --minutes 30
+"""
+import argparse
+import json
+import math
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(__file__))
+from model import LlamaLM, ModelConfig  # noqa: E402
+
+CONFIGS = {
+    "target": ModelConfig(hidden_size=512, intermediate_size=1536, num_hidden_layers=6,
+                          num_attention_heads=8, num_key_value_heads=2, max_position_embeddings=512),
+    "draft": ModelConfig(hidden_size=192, intermediate_size=512, num_hidden_layers=3,
+                         num_attention_heads=3, num_key_value_heads=1, max_position_embeddings=512),
+}
+
+
+def load_tokens(path: str) -> torch.Tensor:
+    return torch.from_numpy(np.fromfile(path, dtype=np.uint16).astype(np.int64))
+
+
+def batches(tokens: torch.Tensor, batch: int, seq: int, gen: torch.Generator):
+    while True:
+        starts = torch.randint(0, len(tokens) - seq - 1, (batch,), generator=gen)
+        yield torch.stack([tokens[s:s + seq + 1] for s in starts.tolist()])
+
+
+@torch.no_grad()
+def heldout_loss(model: LlamaLM, tokens: torch.Tensor, seq: int, max_blocks: int) -> float:
+    model.eval()
+    n = min(max_blocks, (len(tokens) - 1) // seq)
+    total = 0.0
+    for i in range(n):
+        block = tokens[i * seq:i * seq + seq + 1][None, :]
+        total += model.loss(block).item()
+    model.train()
+    return total / n
+
+
+def distill_loss(student: LlamaLM, teacher: LlamaLM, block: torch.Tensor, alpha: float) -> torch.Tensor:
+    """alpha * KL(teacher || student) on the full next-token distribution + (1 - alpha) * CE on data.
+    Matching the teacher's distribution is what raises greedy agreement, i.e. acceptance."""
+    inp, tgt = block[:, :-1], block[:, 1:]
+    b, s = inp.shape
+    mask = torch.ones(b, s, dtype=torch.long)
+    pos = torch.arange(s)[None, :].expand(b, s)
+    with torch.no_grad():
+        t_logits, _ = teacher(inp, mask, pos)
+    s_logits, _ = student(inp, mask, pos)
+    v = s_logits.shape[-1]
+    kl = F.kl_div(F.log_softmax(s_logits, -1).reshape(-1, v), F.log_softmax(t_logits, -1).reshape(-1, v),
+                  log_target=True, reduction="batchmean")
+    ce = F.cross_entropy(s_logits.reshape(-1, v), tgt.reshape(-1))
+    return alpha * kl + (1 - alpha) * ce
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--role", choices=sorted(CONFIGS), required=True)
+    ap.add_argument("--teacher", help="target checkpoint to distill from (draft role)")
+    ap.add_argument("--minutes", type=float, required=True)
+    ap.add_argument("--batch", type=int, default=4)
+    ap.add_argument("--seq", type=int, default=512)
+    ap.add_argument("--lr", type=float, default=1e-3)
+    ap.add_argument("--alpha", type=float, default=0.9, help="distillation weight (draft role)")
+    ap.add_argument("--eval-every", type=int, default=60)
+    ap.add_argument("--eval-blocks", type=int, default=40)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--seed", type=int, default=1234)
+    ap.add_argument("--data", default="tools/.cache")
+    args = ap.parse_args()
+
+    torch.manual_seed(args.seed)
+    torch.set_num_threads(args.threads)
+    out_dir = os.path.join(args.data, args.role)
+    os.makedirs(out_dir, exist_ok=True)
+    train_tokens = load_tokens(os.path.join(args.data, "train.bin"))
+    heldout_tokens = load_tokens(os.path.join(args.data, "heldout.bin"))
+
+    cfg = CONFIGS[args.role]
+    model = LlamaLM(cfg)
+    teacher = None
+    if args.role == "draft":
+        ckpt = torch.load(args.teacher)
+        teacher = LlamaLM(ModelConfig(**ckpt["config"]))
+        teacher.load_state_dict(ckpt["model"])
+        teacher.eval()
+    decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
+    no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.1}, {"params": no_decay, "weight_decay": 0.0}],
+                            lr=args.lr, betas=(0.9, 0.95))
+    gen = torch.Generator().manual_seed(args.seed)
+    data = batches(train_tokens, args.batch, args.seq, gen)
+    log = open(os.path.join(out_dir, "log.jsonl"), "a")
+    print(f"{args.role}: {model.num_parameters():,} parameters, {len(train_tokens):,} training tokens", flush=True)
+
+    budget_s = args.minutes * 60
+    start = time.time()
+    total_steps, warmup = None, 20
+    best = float("inf")
+    step = 0
+    tokens_seen = 0
+    while total_steps is None or step < total_steps:
+        if total_steps is None and step == 10:
+            per_step = (time.time() - start) / 10
+            eval_cost = per_step * 0.25 * args.eval_blocks / args.batch
+            total_steps = int(budget_s / (per_step + eval_cost / args.eval_every))
+            print(f"{per_step:.2f}s/step -> {total_steps} steps in {args.minutes} min", flush=True)
+        horizon = total_steps or 10_000
+        lr = args.lr * min(1.0, (step + 1) / warmup) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(step / horizon, 1.0))))
+        for g in opt.param_groups:
+            g["lr"] = lr
+        block = next(data)
+        loss = distill_loss(model, teacher, block, args.alpha) if teacher else model.loss(block)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        step += 1
+        tokens_seen += block.shape[0] * args.seq
+        last = total_steps is not None and step >= total_steps
+        if step % args.eval_every == 0 or last:
+            val = heldout_loss(model, heldout_tokens, args.seq, args.eval_blocks)
+            record = {"step": step, "tokens": tokens_seen, "elapsed_s": round(time.time() - start, 1),
+                      "lr": lr, "train_loss": round(loss.item(), 4), "heldout_loss": round(val, 4)}
+            print(json.dumps(record), flush=True)
+            log.write(json.dumps(record) + "\n")
+            log.flush()
+            state = {"config": cfg.to_dict(), "model": model.state_dict(), "step": step, "tokens": tokens_seen,
+                     "elapsed_s": time.time() - start, "heldout_loss": val, "seed": args.seed, "args": vars(args)}
+            torch.save(state, os.path.join(out_dir, "last.pt"))
+            if val < best:
+                best = val
+                torch.save(state, os.path.join(out_dir, "best.pt"))
+    print(f"done: best held-out loss {best:.4f} (ppl {math.exp(best):.1f})", flush=True)
+
+
+if __name__ == "__main__":
+    main()
