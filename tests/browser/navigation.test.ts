@@ -1,0 +1,91 @@
+import fs from "node:fs";
+import path from "node:path";
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { NAV_ITEMS } from "@/app/_lib/nav";
+import { openDatabase } from "@/db/client";
+import { spans } from "@/db/schema";
+import { spanIdOf, spanRow } from "../support/spans";
+import { committedMigrationCount, makeTempDir } from "../support/temp";
+import { launchChromium, SCREENSHOT_DIR, startApp, type RunningApp } from "./harness";
+
+let temp: ReturnType<typeof makeTempDir>;
+let databasePath: string;
+let app: RunningApp;
+let browser: Browser;
+let page: Page;
+
+beforeAll(async () => {
+  temp = makeTempDir("speclens-browser-");
+  databasePath = path.join(temp.dir, "speclens.db");
+  app = await startApp(databasePath);
+  browser = await launchChromium();
+  page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+  fs.mkdirSync(SCREENSHOT_DIR, { recursive: true });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await app?.stop();
+  temp?.cleanup();
+});
+
+async function activeLinks(): Promise<string[]> {
+  return page.locator('nav[aria-label="Sections"] a[aria-current="page"]').allTextContents();
+}
+
+describe("SpecLens in a browser", () => {
+  it("serves /api/health with the database it was started on", async () => {
+    const response = await page.request.get(`${app.baseUrl}/api/health`);
+    expect(response.status()).toBe(200);
+    const body = (await response.json()) as { status: string; database: { status: string; path: string; journalMode: string; schemaVersion: number } };
+    expect(body.status).toBe("ok");
+    expect(body.database).toMatchObject({ status: "ok", path: databasePath, journalMode: "wal", schemaVersion: committedMigrationCount() });
+  });
+
+  it("lands on Traces with its empty state and a live health badge", async () => {
+    await page.goto(app.baseUrl);
+    await page.waitForURL(/\/traces$/);
+    expect(await page.locator("h1").textContent()).toBe("Traces");
+    await expect.poll(() => page.getByTestId("empty-state").textContent()).toContain("No traces yet");
+    expect(await activeLinks()).toEqual(["Traces"]);
+    await expect
+      .poll(() => page.getByTestId("health-badge").textContent(), { timeout: 10_000 })
+      .toContain(`Database ok · schema v${committedMigrationCount()}`);
+    await page.screenshot({ path: path.join(SCREENSHOT_DIR, "traces-empty.png") });
+  });
+
+  it("navigates to every section from the sidebar, highlighting only the current one", async () => {
+    await page.goto(`${app.baseUrl}/traces`);
+    // Reverse order so every click moves to a section other than the current one.
+    for (const item of [...NAV_ITEMS].reverse()) {
+      await page.locator('nav[aria-label="Sections"]').getByRole("link", { name: item.label, exact: true }).click();
+      await page.waitForURL(`${app.baseUrl}${item.href}`);
+      await expect.poll(() => page.locator("h1").textContent()).toBe(item.label);
+      expect(await page.locator(".purpose").textContent()).toBe(item.purpose);
+      expect(await activeLinks()).toEqual([item.label]);
+      const emptyState = (await page.getByTestId("empty-state").textContent()) ?? "";
+      expect(emptyState.length).toBeGreaterThan(80);
+    }
+  });
+
+  it("lists stored traces once spans exist, instead of the empty state", async () => {
+    const writer = openDatabase(databasePath);
+    const traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
+    const start = 1_763_840_000_123_456_789n;
+    writer.db.insert(spans).values([
+      spanRow({ traceId, spanId: spanIdOf(1), name: "POST /v1/completions", startTimeNs: start, endTimeNs: start + 42_500_000n }),
+      spanRow({ traceId, spanId: spanIdOf(2), parentSpanId: spanIdOf(1), name: "speclens.step", startTimeNs: start + 1_000n, endTimeNs: start + 2_000_000n, statusCode: 2 }),
+    ]).run();
+    writer.sqlite.close();
+
+    await page.goto(`${app.baseUrl}/traces`);
+    const table = page.getByTestId("trace-table");
+    await table.waitFor();
+    expect(await page.getByTestId("empty-state").count()).toBe(0);
+    const cells = await table.locator("tbody tr").first().locator("td").allTextContents();
+    expect(cells).toEqual(["4bf92f35", "POST /v1/completions", "2025-11-22 19:33:20.123 UTC", "42.5 ms", "2", "1", expect.any(String)]);
+    expect(await page.locator(".page-header").textContent()).toContain("2 spans stored");
+    await page.screenshot({ path: path.join(SCREENSHOT_DIR, "traces-with-data.png") });
+  });
+});
