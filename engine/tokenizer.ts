@@ -8,7 +8,8 @@ export class TextTokenizer {
 
   constructor(path: string, eosId?: number) {
     const json = JSON.parse(readFileSync(path, "utf8"));
-    this.tokenizer = new Tokenizer(json, {});
+    // Byte-level BPE is lossless; the library's default clean-up would glue " ' " to "'".
+    this.tokenizer = new Tokenizer(json, { clean_up_tokenization_spaces: false });
     const special = (json.added_tokens ?? []).find((t: { content: string }) => t.content === "<|endoftext|>");
     const eos = eosId ?? special?.id;
     if (typeof eos !== "number") throw new Error(`${path}: no EOS token (pass eos_token_id in config.json)`);
@@ -20,6 +21,7 @@ export class TextTokenizer {
   }
 
   decode(ids: readonly number[]): string {
+    if (ids.length === 0) return "";
     return this.tokenizer.decode([...ids], { skip_special_tokens: true });
   }
 

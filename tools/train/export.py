@@ -93,7 +93,8 @@ def export(checkpoint: str, name: str, out: str, tokenizer: str) -> str:
     shutil.copyfile(tokenizer, os.path.join(out, "tokenizer.json"))
     with open(os.path.join(out, "tokenizer_config.json"), "w") as f:
         json.dump({"tokenizer_class": "PreTrainedTokenizerFast", "bos_token": "<|endoftext|>",
-                   "eos_token": "<|endoftext|>", "model_max_length": cfg.max_position_embeddings}, f, indent=2)
+                   "eos_token": "<|endoftext|>", "clean_up_tokenization_spaces": False,
+                   "model_max_length": cfg.max_position_embeddings}, f, indent=2)
     with open(model_path, "rb") as f:
         digest = hashlib.sha256(f.read()).hexdigest()
     print(f"{name}: {model.num_parameters():,} parameters -> {model_path} sha256 {digest}")

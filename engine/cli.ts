@@ -1,0 +1,111 @@
+/**
+ * Quick use from a terminal:
+ *   npm run generate -- --proposer draft-model "The jury said"
+ *   npm run generate -- --proposer ngram --max-tokens 64 --temperature 0.8 --seed 7 "Once upon"
+ * Streams accepted tokens as they come (accepted draft tokens, then the target's own token, are
+ * coloured differently with --color), then prints the speculation summary.
+ */
+import { parseArgs } from "node:util";
+import { SpecEngine, DEFAULT_DRAFT_DIR, DEFAULT_TARGET_DIR } from "./engine";
+import { formatModelId } from "./runtime/model-folder";
+import { PROPOSERS, VERIFY_MODES, type ProposerName, type VerifyMode } from "./types";
+
+const USAGE = `usage: npm run generate -- [options] "prompt"
+  --proposer ${PROPOSERS.join("|")}   (default draft-model)
+  --verify ${VERIFY_MODES.join("|")}      (greedy/sampling follow --temperature; lossy opts in)
+  --k N  --adaptive  --max-tokens N  --temperature T  --top-p P  --top-k K  --seed S
+  --stop STR (repeatable)  --tree-width W  --tree-depth D  --lossy-threshold P
+  --target DIR  --draft DIR  --threads N  --color  --json`;
+
+function choice<T extends string>(value: string, allowed: readonly T[], flag: string): T {
+  if (!(allowed as readonly string[]).includes(value)) throw new Error(`--${flag} must be one of ${allowed.join(", ")}`);
+  return value as T;
+}
+
+function num(value: string | undefined, flag: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isFinite(n)) throw new Error(`--${flag} must be a number, got ${value}`);
+  return n;
+}
+
+async function main(): Promise<void> {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: {
+      proposer: { type: "string", default: "draft-model" },
+      verify: { type: "string", default: "greedy" },
+      k: { type: "string" },
+      adaptive: { type: "boolean", default: false },
+      "max-tokens": { type: "string" },
+      temperature: { type: "string" },
+      "top-p": { type: "string" },
+      "top-k": { type: "string" },
+      seed: { type: "string" },
+      stop: { type: "string", multiple: true, default: [] },
+      "tree-width": { type: "string" },
+      "tree-depth": { type: "string" },
+      "lossy-threshold": { type: "string" },
+      target: { type: "string", default: DEFAULT_TARGET_DIR },
+      draft: { type: "string", default: DEFAULT_DRAFT_DIR },
+      threads: { type: "string" },
+      color: { type: "boolean", default: false },
+      json: { type: "boolean", default: false },
+      help: { type: "boolean", default: false },
+    },
+  });
+  if (values.help || positionals.length !== 1) {
+    console.log(USAGE);
+    process.exitCode = values.help ? 0 : 2;
+    return;
+  }
+  const proposer = choice<ProposerName>(values.proposer!, PROPOSERS, "proposer");
+  const verify = choice<VerifyMode>(values.verify!, VERIFY_MODES, "verify");
+  const engine = await SpecEngine.load({ targetDir: values.target, draftDir: values.draft, threads: num(values.threads, "threads", 0) });
+  const stream = engine.stream(positionals[0], {
+    maxTokens: num(values["max-tokens"], "max-tokens", 64),
+    temperature: num(values.temperature, "temperature", 0),
+    topP: num(values["top-p"], "top-p", 1),
+    topK: num(values["top-k"], "top-k", 0),
+    seed: num(values.seed, "seed", 0),
+    stop: values.stop,
+  }, {
+    proposer,
+    verify,
+    kMax: num(values.k, "k", 4),
+    adaptiveK: values.adaptive,
+    lossyThreshold: num(values["lossy-threshold"], "lossy-threshold", 0.3),
+    tree: { width: num(values["tree-width"], "tree-width", 2), depth: num(values["tree-depth"], "tree-depth", 4) },
+  });
+
+  const paint = (text: string, origin: string) => {
+    if (!values.color) return text;
+    const code = origin === "accepted" ? 32 : origin === "lossy-accepted" ? 33 : 0;
+    return code ? `\x1b[${code}m${text}\x1b[0m` : text;
+  };
+  if (!values.json) process.stdout.write(positionals[0]);
+  for (;;) {
+    const next = await stream.next();
+    if (next.done) {
+      const r = next.value;
+      const s = r.summary;
+      if (values.json) {
+        console.log(JSON.stringify(r, null, 2));
+      } else {
+        console.log(`\n\n[${s.proposer}/${s.verify}] ${r.tokens.length} tokens in ${r.timings.totalMs.toFixed(0)} ms` +
+          ` (${((r.tokens.length * 1000) / r.timings.totalMs).toFixed(1)} tok/s), finish ${r.finishReason}`);
+        console.log(`steps ${s.steps}, drafted ${s.drafted}, accepted ${s.accepted}, acceptance rate ${s.acceptanceRate.toFixed(3)},` +
+          ` mean acceptance length ${s.meanAcceptanceLength.toFixed(2)}`);
+        console.log(`target ${formatModelId(r.models.target)}${r.models.draft ? `, draft ${formatModelId(r.models.draft)}` : ""}`);
+      }
+      break;
+    }
+    if (!values.json) for (const t of next.value.emitted) process.stdout.write(paint(t.text, t.origin));
+  }
+  await engine.dispose();
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exitCode = 1;
+});

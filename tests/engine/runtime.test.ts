@@ -1,0 +1,99 @@
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CausalLM } from "@/engine/runtime/causal-lm";
+import { TextTokenizer } from "@/engine/tokenizer";
+import { DRAFT_DIR, TARGET_DIR, heldoutDocs } from "../support/models";
+
+let target: CausalLM;
+let draft: CausalLM;
+let tokenizer: TextTokenizer;
+
+beforeAll(async () => {
+  [target, draft] = await Promise.all([CausalLM.load(TARGET_DIR, { threads: 1 }), CausalLM.load(DRAFT_DIR, { threads: 1 })]);
+  tokenizer = new TextTokenizer(target.folder.tokenizerPath);
+});
+afterAll(async () => {
+  await Promise.all([target.release(), draft.release()]);
+});
+
+function maxAbsDiff(a: Float32Array, aOffset: number, b: Float32Array, bOffset: number, n: number): number {
+  let d = 0;
+  for (let i = 0; i < n; i++) d = Math.max(d, Math.abs(a[aOffset + i] - b[bOffset + i]));
+  return d;
+}
+
+/** Mean next-token cross-entropy (nats) over `ids` in one full-sequence pass. */
+async function crossEntropy(model: CausalLM, ids: number[]): Promise<number> {
+  const { out, cache } = await model.forward([ids], model.emptyCache(), 0);
+  cache.dispose();
+  const V = model.vocabSize;
+  let total = 0;
+  for (let pos = 0; pos < ids.length - 1; pos++) {
+    const o = pos * V;
+    let max = -Infinity;
+    for (let v = 0; v < V; v++) max = Math.max(max, out.logits[o + v]);
+    let sum = 0;
+    for (let v = 0; v < V; v++) sum += Math.exp(out.logits[o + v] - max);
+    total += Math.log(sum) + max - out.logits[o + ids[pos + 1]];
+  }
+  return total / (ids.length - 1);
+}
+
+describe("the shipped model pair", () => {
+  it("loads both models, reads their KV shape from the graph and identifies them by sha256", () => {
+    for (const model of [target, draft]) {
+      expect(model.kvShape.numLayers).toBe(model.folder.config.num_hidden_layers);
+      expect(model.id.sha256).toBe(createHash("sha256").update(readFileSync(model.folder.onnxPath)).digest("hex"));
+      expect(model.vocabSize).toBe(tokenizer.eosId >= 0 ? target.vocabSize : -1);
+    }
+  });
+
+  it("incremental decoding with the KV cache matches one full-sequence pass (max abs diff < 1e-3)", async () => {
+    const ids = tokenizer.encode(heldoutDocs()[0].text).slice(0, 48);
+    for (const model of [target, draft]) {
+      const V = model.vocabSize;
+      const full = await model.forward([ids], model.emptyCache(), 0);
+      full.cache.dispose();
+      let step = await model.forward([ids.slice(0, 40)], model.emptyCache(), 0);
+      let worst = maxAbsDiff(step.out.logits, 39 * V, full.out.logits, 39 * V, V);
+      for (let pos = 40; pos < ids.length; pos++) {
+        step = await model.forward([[ids[pos]]], step.cache, pos);
+        worst = Math.max(worst, maxAbsDiff(step.out.logits, 0, full.out.logits, pos * V, V));
+      }
+      step.cache.dispose();
+      expect(worst).toBeLessThan(1e-3);
+    }
+  });
+
+  it("rollback leaves the cache such that the next logits equal a fresh run on the same prefix", async () => {
+    const ids = tokenizer.encode(heldoutDocs()[1].text).slice(0, 30);
+    const V = target.vocabSize;
+    // Feed 20 tokens, then 6 speculative ones, roll back 4 of them, and feed the next real token.
+    let run = await target.forward([ids.slice(0, 20)], target.emptyCache(), 0);
+    run = await target.forward([[ids[20], ids[21], 7, 8, 9, 10]], run.cache, 20);
+    const rolledBack = run.cache.truncate(22);
+    expect(rolledBack.length).toBe(22);
+    const next = await target.forward([[ids[22]]], rolledBack, 22);
+    const fresh = await target.forward([ids.slice(0, 23)], target.emptyCache(), 0);
+    expect(maxAbsDiff(next.out.logits, 0, fresh.out.logits, 22 * V, V)).toBeLessThan(1e-3);
+    next.cache.dispose();
+    fresh.cache.dispose();
+  });
+
+  it("the target's held-out perplexity is lower than the draft's", async () => {
+    const docs = heldoutDocs().slice(0, 4);
+    let targetCe = 0;
+    let draftCe = 0;
+    for (const doc of docs) {
+      const ids = tokenizer.encode(doc.text).slice(0, 256);
+      targetCe += await crossEntropy(target, ids);
+      draftCe += await crossEntropy(draft, ids);
+    }
+    expect(Math.exp(targetCe / docs.length)).toBeLessThan(Math.exp(draftCe / docs.length));
+  });
+
+  it("the tokenizer round-trips held-out text", () => {
+    for (const doc of heldoutDocs()) expect(tokenizer.decode(tokenizer.encode(doc.text))).toBe(doc.text);
+  });
+});

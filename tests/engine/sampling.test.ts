@@ -1,0 +1,48 @@
+import { describe, expect, it } from "vitest";
+import { createRng } from "@/engine/rng";
+import { argmax, processedProbs, sample } from "@/engine/sampling";
+import { findStop } from "@/engine/generate";
+
+const logits = Float32Array.from([2, 1, 0, -1, 0.5]);
+
+describe("processed distributions", () => {
+  it("temperature 0 gives the plain softmax, whose argmax is the logits' argmax", () => {
+    const p = processedProbs(logits, 0, 5, { temperature: 0, topK: 0, topP: 1 });
+    expect(p.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 6);
+    expect(argmax(p)).toBe(0);
+    expect(p[0] / p[1]).toBeCloseTo(Math.E, 4);
+  });
+
+  it("top-k keeps the k most likely tokens and renormalises", () => {
+    const p = processedProbs(logits, 0, 5, { temperature: 1, topK: 2, topP: 1 });
+    expect(Array.from(p).filter((x) => x > 0)).toHaveLength(2);
+    expect(p[0] + p[1]).toBeCloseTo(1, 6);
+  });
+
+  it("top-p keeps the smallest set reaching the mass", () => {
+    const p = processedProbs(logits, 0, 5, { temperature: 1, topK: 0, topP: 0.6 });
+    // softmax: [0.53, 0.20, 0.07, 0.03, 0.12]; 0.53 < 0.6 so the second most likely is kept too.
+    expect(Array.from(p, (x) => x > 0)).toEqual([true, true, false, false, false]);
+  });
+
+  it("banned tokens get probability zero", () => {
+    const p = processedProbs(logits, 0, 5, { temperature: 1, topK: 0, topP: 1 }, [0]);
+    expect(p[0]).toBe(0);
+    expect(argmax(p)).toBe(1);
+  });
+
+  it("a seeded draw is reproducible", () => {
+    const p = processedProbs(logits, 0, 5, { temperature: 1, topK: 0, topP: 1 });
+    const draw = (seed: number) => { const r = createRng(seed); return Array.from({ length: 20 }, () => sample(p, r)); };
+    expect(draw(5)).toEqual(draw(5));
+    expect(draw(5)).not.toEqual(draw(6));
+  });
+});
+
+describe("stop strings", () => {
+  it("cuts the text before the earliest stop string", () => {
+    expect(findStop("Hello. World\n\nMore", ["\n\n", "World"])).toBe("Hello. ");
+    expect(findStop("no stop here", ["xyz"])).toBeNull();
+    expect(findStop("anything", [])).toBeNull();
+  });
+});

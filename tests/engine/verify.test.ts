@@ -1,0 +1,115 @@
+import { describe, expect, it } from "vitest";
+import { createRng } from "@/engine/rng";
+import type { DraftPath } from "@/engine/types";
+import { verifyPaths, type VerifyOptions } from "@/engine/verify";
+
+const V = 4;
+const dist = (...p: number[]) => Float32Array.from(p);
+const path = (tokens: number[], draftDists: Float32Array[] = []): DraftPath =>
+  ({ tokens, draftProbs: tokens.map(() => 1), draftDists });
+const greedy: VerifyOptions = { mode: "greedy", lossyThreshold: 0, sampled: false, rng: createRng(1) };
+
+describe("greedy verification", () => {
+  it("accepts the matching prefix and emits the target's argmax as the recovered token", () => {
+    const target = [[dist(0.1, 0.7, 0.1, 0.1), dist(0.6, 0.2, 0.1, 0.1), dist(0.1, 0.1, 0.1, 0.7)]];
+    const v = verifyPaths([path([1, 2])], target, greedy);
+    expect(v.accepted).toBe(1);
+    expect(v.examined.map((e) => e.outcome)).toEqual(["accepted", "rejected"]);
+    expect(v.nextToken).toBe(0);
+    expect(v.nextOrigin).toBe("recovered");
+    expect(v.nextTokenProb).toBeCloseTo(0.6);
+  });
+
+  it("emits a bonus token when every draft token is accepted", () => {
+    const target = [[dist(0.1, 0.7, 0.1, 0.1), dist(0.1, 0.1, 0.7, 0.1), dist(0.1, 0.1, 0.1, 0.7)]];
+    const v = verifyPaths([path([1, 2])], target, greedy);
+    expect(v.accepted).toBe(2);
+    expect(v.nextToken).toBe(3);
+    expect(v.nextOrigin).toBe("bonus");
+  });
+
+  it("with no proposal emits the target's own token", () => {
+    const v = verifyPaths([], [[dist(0.1, 0.2, 0.6, 0.1)]], greedy);
+    expect(v).toMatchObject({ pathIndex: -1, accepted: 0, nextToken: 2, nextOrigin: "target" });
+  });
+
+  it("tree: keeps the path whose branch the target accepts, and the longest accepted prefix", () => {
+    // Row 0 proposes [3, 1]; row 1 proposes [2, 2]. The target prefers 2 first, then 2 again.
+    const target = [
+      [dist(0.1, 0.1, 0.5, 0.3), dist(0.7, 0.1, 0.1, 0.1), dist(0.25, 0.25, 0.25, 0.25)],
+      [dist(0.1, 0.1, 0.5, 0.3), dist(0.1, 0.1, 0.7, 0.1), dist(0.1, 0.6, 0.2, 0.1)],
+    ];
+    const v = verifyPaths([path([3, 1]), path([2, 2])], target, greedy);
+    expect(v.pathIndex).toBe(1);
+    expect(v.accepted).toBe(2);
+    expect(v.examined.map((e) => [e.path, e.token, e.outcome])).toEqual([
+      [0, 3, "rejected"], [1, 2, "accepted"], [1, 2, "accepted"],
+    ]);
+    expect(v).toMatchObject({ nextToken: 1, nextOrigin: "bonus" });
+  });
+});
+
+describe("lossy verification", () => {
+  it("accepts a non-argmax token above the threshold and records that the target would not have chosen it", () => {
+    const target = [[dist(0.5, 0.35, 0.1, 0.05), dist(0.1, 0.1, 0.7, 0.1)]];
+    const v = verifyPaths([path([1])], target, { ...greedy, mode: "lossy", lossyThreshold: 0.3 });
+    expect(v.accepted).toBe(1);
+    expect(v.examined[0]).toMatchObject({ outcome: "lossy-accepted", targetArgmax: false });
+    expect(v.nextToken).toBe(2);
+  });
+
+  it("rejects below the threshold", () => {
+    const target = [[dist(0.5, 0.25, 0.2, 0.05), dist(0.1, 0.1, 0.7, 0.1)]];
+    const v = verifyPaths([path([1])], target, { ...greedy, mode: "lossy", lossyThreshold: 0.3 });
+    expect(v.accepted).toBe(0);
+    expect(v.nextToken).toBe(0);
+  });
+});
+
+/** Empirical distribution of the first emitted token over many seeded verifications. */
+function firstTokenFrequencies(paths: (rng: ReturnType<typeof createRng>) => DraftPath[], target: Float32Array[][], trials: number) {
+  const counts = new Array(V).fill(0);
+  const rng = createRng(42);
+  for (let i = 0; i < trials; i++) {
+    const v = verifyPaths(paths(rng), target, { mode: "sampling", lossyThreshold: 0, sampled: true, rng });
+    const acceptedFirst = v.examined.find((e) => e.depth === 0 && e.outcome === "accepted");
+    counts[acceptedFirst ? acceptedFirst.token : v.nextToken]++;
+  }
+  return counts.map((c) => c / trials);
+}
+
+describe("lossless speculative sampling", () => {
+  const p = dist(0.5, 0.2, 0.2, 0.1);
+  const q = dist(0.1, 0.6, 0.1, 0.2);
+  const trials = 40_000;
+  // Standard error of a frequency near 0.5 over 40k trials is 0.0025; 0.015 is six of them.
+  const tolerance = 0.015;
+
+  it("reproduces the target distribution when drafts are sampled from q (Leviathan et al.)", () => {
+    const target = [[p, dist(0.25, 0.25, 0.25, 0.25)]];
+    const sampleQ = (rng: ReturnType<typeof createRng>) => {
+      const u = rng.next();
+      let acc = 0;
+      for (let t = 0; t < V; t++) if (u < (acc += q[t])) return t;
+      return V - 1;
+    };
+    const freq = firstTokenFrequencies((rng) => [path([sampleQ(rng)], [q])], target, trials);
+    freq.forEach((f, t) => expect(Math.abs(f - p[t])).toBeLessThan(tolerance));
+  });
+
+  it("reproduces the target distribution for point-mass candidates (n-gram, tree siblings)", () => {
+    const target = [[p, dist(0.25, 0.25, 0.25, 0.25)], [p, dist(0.25, 0.25, 0.25, 0.25)]];
+    const freq = firstTokenFrequencies(() => [path([3]), path([1])], target, trials);
+    freq.forEach((f, t) => expect(Math.abs(f - p[t])).toBeLessThan(tolerance));
+  });
+
+  it("a draft that disagrees with the target is rejected in proportion to its excess mass", () => {
+    // A point mass on token 3 (p = 0.1) must be accepted about 10% of the time.
+    const rng = createRng(7);
+    let accepted = 0;
+    for (let i = 0; i < 20_000; i++) {
+      accepted += verifyPaths([path([3])], [[p, p]], { mode: "sampling", lossyThreshold: 0, sampled: true, rng }).accepted;
+    }
+    expect(Math.abs(accepted / 20_000 - 0.1)).toBeLessThan(0.01);
+  });
+});
