@@ -95,6 +95,13 @@ def export(checkpoint: str, name: str, out: str, tokenizer: str) -> str:
         json.dump({"tokenizer_class": "PreTrainedTokenizerFast", "bos_token": "<|endoftext|>",
                    "eos_token": "<|endoftext|>", "clean_up_tokenization_spaces": False,
                    "model_max_length": cfg.max_position_embeddings}, f, indent=2)
+    log_path = os.path.join(os.path.dirname(checkpoint), "log.jsonl")
+    with open(log_path) if os.path.exists(log_path) else open(os.devnull) as f:
+        log = [json.loads(line) for line in f if line.strip()]
+    with open(os.path.join(out, "training.json"), "w") as f:
+        json.dump({"parameters": model.num_parameters(), "step": ckpt.get("step"), "tokens": ckpt.get("tokens"),
+                   "elapsed_s": round(ckpt.get("elapsed_s", 0)), "heldout_loss": ckpt.get("heldout_loss"),
+                   "seed": ckpt.get("seed"), "args": ckpt.get("args"), "log": log}, f, indent=1)
     with open(model_path, "rb") as f:
         digest = hashlib.sha256(f.read()).hexdigest()
     print(f"{name}: {model.num_parameters():,} parameters -> {model_path} sha256 {digest}")
