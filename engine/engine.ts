@@ -12,7 +12,7 @@ import {
   DEFAULT_PARAMS, DEFAULT_SPEC_CONFIG, type GenerateParams, type GenerateResult, type SpecConfig, type StepRecord,
 } from "./types";
 
-/** The shipped pair, relative to the repository root. */
+/** The shipped pair, relative to the repository root (SPECLENS_TARGET_DIR / SPECLENS_DRAFT_DIR override). */
 export const DEFAULT_TARGET_DIR = "models/speclens-brown-20m";
 export const DEFAULT_DRAFT_DIR = "models/speclens-brown-draft-2m";
 
@@ -26,8 +26,9 @@ export class SpecEngine {
   private constructor(readonly models: EngineModels) {}
 
   static async load(options: EngineOptions = {}): Promise<SpecEngine> {
-    const targetDir = resolve(options.targetDir ?? DEFAULT_TARGET_DIR);
-    const draftDir = options.draftDir === null ? null : resolve(options.draftDir ?? DEFAULT_DRAFT_DIR);
+    const env = process.env;
+    const targetDir = resolve(options.targetDir ?? env.SPECLENS_TARGET_DIR ?? DEFAULT_TARGET_DIR);
+    const draftDir = options.draftDir === null ? null : resolve(options.draftDir ?? env.SPECLENS_DRAFT_DIR ?? DEFAULT_DRAFT_DIR);
     const [target, draft] = await Promise.all([
       CausalLM.load(targetDir, options),
       draftDir ? CausalLM.load(draftDir, options) : Promise.resolve(null),

@@ -123,7 +123,7 @@ export async function* generateSteps(
         output.push(token);
         emitted.push(token);
         committed.push(t.id);
-        const stop = findStop(tokenizer.decode(output.map((o) => o.id)), params.stop);
+        const stop = params.stop.length > 0 ? findStop(tokenizer.decode(output.map((o) => o.id)), params.stop) : null;
         if (stop !== null) { text = stop; finishReason = "stop"; break; }
         if (output.length >= params.maxTokens) { finishReason = "length"; break; }
       }

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { DEFAULT_DRAFT_DIR, DEFAULT_TARGET_DIR } from "@/engine/engine";
 
-/** The shipped pair unless overridden (for developing against another pair in the same layout). */
+/** The shipped pair unless SPECLENS_TARGET_DIR / SPECLENS_DRAFT_DIR name another in the same layout. */
 export const TARGET_DIR = process.env.SPECLENS_TARGET_DIR ?? DEFAULT_TARGET_DIR;
 export const DRAFT_DIR = process.env.SPECLENS_DRAFT_DIR ?? DEFAULT_DRAFT_DIR;
 

@@ -1,0 +1,128 @@
+/**
+ * Bench figures and their definitions.
+ * - tok/s: output tokens / wall time, summed over the workload's prompts (prefill included).
+ * - speedup: tok/s over the baseline's (off for greedy, off sampling for sampling), same prompts.
+ * - ITL p50/p99: gaps between consecutive streamed chunks (a step's accepted tokens arrive together,
+ *   as in vLLM's benchmark); TPOT: (wall - time to first token) / (tokens - 1), mean over prompts.
+ * - theoretical bound: mean acceptance length x (off's verify ms per token) / (draft ms + verify ms
+ *   per step), i.e. the speedup if the engine spent nothing outside the two models; share = speedup / bound.
+ */
+import type { GenerateResult, StepRecord } from "../engine/types";
+
+export interface RunSample {
+  result: GenerateResult;
+  steps: StepRecord[];
+  chunkTimes: number[];
+  wallMs: number;
+}
+
+export interface Row {
+  label: string;
+  baseline: string;
+  tokens: number;
+  tokensPerSecond: number;
+  speedup: number;
+  acceptanceRate: number;
+  meanAcceptanceLength: number;
+  perPositionAcceptance: number[];
+  itlP50Ms: number;
+  itlP99Ms: number;
+  tpotMs: number;
+  draftMsPerStep: number;
+  verifyMsPerStep: number;
+  overheadMsPerStep: number;
+  peakKvBytes: number;
+  theoreticalBound: number;
+  shareOfBound: number;
+  /** Prompts whose tokens equal the baseline's, out of all prompts (null for sampled runs). */
+  identicalToBaseline: number | null;
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
+
+export function summarise(
+  configs: { label: string; baseline: string; params: { temperature?: number } }[],
+  samples: Map<string, RunSample[]>,
+): Row[] {
+  const base = (label: string) => {
+    const runs = samples.get(label)!;
+    const tokens = runs.reduce((n, r) => n + r.result.tokens.length, 0);
+    const wall = runs.reduce((n, r) => n + r.wallMs, 0);
+    const steps = runs.flatMap((r) => r.steps);
+    return { runs, tokens, wall, steps, tps: (tokens * 1000) / wall };
+  };
+  return configs.map((c) => {
+    const me = base(c.label);
+    const baseline = base(c.baseline);
+    const drafted = me.runs.reduce((n, r) => n + r.result.summary.drafted, 0);
+    const accepted = me.runs.reduce((n, r) => n + r.result.summary.accepted, 0);
+    const depth = Math.max(0, ...me.runs.map((r) => r.result.summary.perPositionAcceptance.length));
+    const perPosition = Array.from({ length: depth }, (_, i) => {
+      let d = 0, a = 0;
+      for (const s of me.steps) {
+        if (s.paths.some((p) => p.tokens.length > i)) { d++; if (s.verify.accepted > i) a++; }
+      }
+      return d ? a / d : 0;
+    });
+    const gaps = me.runs.flatMap((r) => r.chunkTimes.slice(1).map((t, i) => t - r.chunkTimes[i])).sort((a, b) => a - b);
+    const tpot = mean(me.runs.filter((r) => r.result.tokens.length > 1).map((r) =>
+      (r.wallMs - r.result.timings.firstTokenMs) / (r.result.tokens.length - 1)));
+    const draftMs = mean(me.steps.map((s) => s.timings.draftMs));
+    const verifyMs = mean(me.steps.map((s) => s.timings.verifyMs));
+    const offVerifyPerToken = mean(baseline.steps.map((s) => s.timings.verifyMs));
+    const mal = me.steps.length ? me.tokens / me.steps.length : 0;
+    const bound = c.label === c.baseline ? 1 : (mal * offVerifyPerToken) / (draftMs + verifyMs);
+    const speedup = me.tps / baseline.tps;
+    const sampled = (c.params.temperature ?? 0) > 0;
+    const identical = sampled ? null : me.runs.filter((r, i) =>
+      r.result.tokens.map((t) => t.id).join() === baseline.runs[i].result.tokens.map((t) => t.id).join()).length;
+    return {
+      label: c.label,
+      baseline: c.baseline,
+      tokens: me.tokens,
+      tokensPerSecond: me.tps,
+      speedup,
+      acceptanceRate: drafted ? accepted / drafted : 0,
+      meanAcceptanceLength: mal,
+      perPositionAcceptance: perPosition,
+      itlP50Ms: percentile(gaps, 50),
+      itlP99Ms: percentile(gaps, 99),
+      tpotMs: tpot,
+      draftMsPerStep: draftMs,
+      verifyMsPerStep: verifyMs,
+      overheadMsPerStep: mean(me.steps.map((s) => s.timings.overheadMs)),
+      peakKvBytes: Math.max(0, ...me.steps.map((s) => s.kvBytes.target + s.kvBytes.draft)),
+      theoreticalBound: bound,
+      shareOfBound: speedup / bound,
+      identicalToBaseline: identical,
+    };
+  });
+}
+
+export function toMarkdown(out: {
+  measuredAt: string;
+  machine: { cpus: number; node: string; threads: number };
+  peakRssMiB: number;
+  workloads: { workload: string; prompts: number; maxTokens: number; rows: Row[] }[];
+}): string {
+  const f = (x: number, d = 2) => x.toFixed(d);
+  const lines = [
+    `Measured ${out.measuredAt} on ${out.machine.cpus} CPU cores, Node ${out.machine.node}, ${out.machine.threads} onnxruntime thread(s) per session; peak RSS ${f(out.peakRssMiB, 0)} MiB.`,
+    "",
+  ];
+  for (const w of out.workloads) {
+    lines.push(`### ${w.workload} (${w.prompts} prompts x ${w.maxTokens} new tokens)`, "");
+    lines.push("| config | tok/s | speedup | accept rate | mean accept len | per-position | ITL p50 / p99 ms | TPOT ms | draft / verify / other ms per step | peak KV KiB | bound | share of bound | same tokens as baseline |");
+    lines.push("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    for (const r of w.rows) {
+      lines.push(`| ${r.label} | ${f(r.tokensPerSecond, 1)} | ${f(r.speedup)}x vs ${r.baseline} | ${f(r.acceptanceRate)} | ${f(r.meanAcceptanceLength)} | ${r.perPositionAcceptance.map((p) => f(p)).join(" ") || "-"} | ${f(r.itlP50Ms, 1)} / ${f(r.itlP99Ms, 1)} | ${f(r.tpotMs)} | ${f(r.draftMsPerStep)} / ${f(r.verifyMsPerStep)} / ${f(r.overheadMsPerStep)} | ${f(r.peakKvBytes / 1024, 0)} | ${f(r.theoreticalBound)}x | ${f(r.shareOfBound * 100, 0)}% | ${r.identicalToBaseline === null ? "n/a (sampled)" : `${r.identicalToBaseline}/${w.prompts}`} |`);
+    }
+    lines.push("");
+  }
+  return lines.join("\n");
+}

@@ -1,0 +1,105 @@
+/**
+ * npm run bench [-- --prompts 32 --max-tokens 128 --quick]
+ * Runs every configuration on the shipped pair, single request, CPU, interleaved per prompt after a
+ * warm-up so that drift on the machine hits all of them alike. Reports throughput and the speedup
+ * over off, acceptance, latency, memory, and the theoretical speedup bound with the share achieved.
+ * Writes bench/results/latest.json and bench/results/latest.md.
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { SpecEngine } from "../engine/engine";
+import type { GenerateParams, SpecConfig, StepRecord } from "../engine/types";
+import { inDomain, repetition, type Workload } from "./workloads";
+import { summarise, toMarkdown, type RunSample } from "./report";
+
+interface BenchConfig {
+  label: string;
+  config: Partial<SpecConfig>;
+  params: Partial<GenerateParams>;
+  /** The label of the configuration whose outputs must match this one's, if lossless. */
+  baseline: string;
+}
+
+const GREEDY = { temperature: 0, ignoreEos: true };
+const SAMPLED = { temperature: 0.8, topP: 0.95, ignoreEos: true };
+
+export const CONFIGS: BenchConfig[] = [
+  { label: "off", config: { proposer: "off" }, params: GREEDY, baseline: "off" },
+  { label: "draft-model k=4", config: { proposer: "draft-model", kMax: 4 }, params: GREEDY, baseline: "off" },
+  { label: "draft-model adaptive", config: { proposer: "draft-model", kMax: 6, adaptiveK: true, draftConfidence: 0.25 }, params: GREEDY, baseline: "off" },
+  { label: "tree 2x4", config: { proposer: "tree", tree: { width: 2, depth: 4 } }, params: GREEDY, baseline: "off" },
+  { label: "ngram", config: { proposer: "ngram", kMax: 6, ngram: { minN: 1, maxN: 4 } }, params: GREEDY, baseline: "off" },
+  { label: "draft-model window 4+32", config: { proposer: "draft-model", kMax: 4, draftWindow: { sink: 4, recent: 32 } }, params: GREEDY, baseline: "off" },
+  { label: "draft-model lossy 0.3", config: { proposer: "draft-model", kMax: 4, verify: "lossy", lossyThreshold: 0.3 }, params: GREEDY, baseline: "off" },
+  { label: "off sampling", config: { proposer: "off" }, params: SAMPLED, baseline: "off sampling" },
+  { label: "draft-model sampling", config: { proposer: "draft-model", kMax: 4 }, params: SAMPLED, baseline: "off sampling" },
+];
+
+async function runOne(engine: SpecEngine, prompt: string, c: BenchConfig, maxTokens: number, seed: number): Promise<RunSample> {
+  const start = performance.now();
+  const chunkTimes: number[] = [];
+  const steps: StepRecord[] = [];
+  const stream = engine.stream(prompt, { ...c.params, maxTokens, seed }, c.config);
+  for (;;) {
+    const next = await stream.next();
+    if (next.done) {
+      return { result: next.value, steps, chunkTimes, wallMs: performance.now() - start };
+    }
+    steps.push(next.value);
+    if (next.value.emitted.length > 0) chunkTimes.push(performance.now() - start);
+  }
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      prompts: { type: "string", default: "32" },
+      "max-tokens": { type: "string", default: "128" },
+      threads: { type: "string", default: "1" },
+      only: { type: "string" },
+    },
+  });
+  const count = Number(values.prompts);
+  const maxTokens = Number(values["max-tokens"]);
+  const threads = Number(values.threads);
+  const configs = values.only ? CONFIGS.filter((c) => values.only!.split(",").includes(c.label) || c.label === c.baseline) : CONFIGS;
+  const engine = await SpecEngine.load({ threads });
+  const workloads: Workload[] = [inDomain(count, maxTokens), repetition(count, maxTokens)];
+
+  // Warm-up: every configuration once, so session initialisation and JIT are out of the figures.
+  for (const c of configs) await runOne(engine, workloads[0].prompts[0], c, 16, 0);
+
+  const report = [];
+  for (const workload of workloads) {
+    const samples = new Map<string, RunSample[]>(configs.map((c) => [c.label, []]));
+    for (let i = 0; i < workload.prompts.length; i++) {
+      // Rotate the order per prompt so no configuration always runs first or last.
+      for (let j = 0; j < configs.length; j++) {
+        const c = configs[(i + j) % configs.length];
+        samples.get(c.label)!.push(await runOne(engine, workload.prompts[i], c, workload.maxTokens, i));
+      }
+      process.stderr.write(`\r${workload.name}: ${i + 1}/${workload.prompts.length} prompts`);
+    }
+    process.stderr.write("\n");
+    report.push({ workload: workload.name, prompts: workload.prompts.length, maxTokens: workload.maxTokens, rows: summarise(configs, samples) });
+  }
+
+  const out = {
+    measuredAt: new Date().toISOString(),
+    machine: { cpus: (await import("node:os")).cpus().length, node: process.version, threads },
+    models: engine.modelIds,
+    peakRssMiB: process.resourceUsage().maxRSS / 1024,
+    workloads: report,
+  };
+  mkdirSync("bench/results", { recursive: true });
+  writeFileSync("bench/results/latest.json", JSON.stringify(out, null, 2) + "\n");
+  const md = toMarkdown(out);
+  writeFileSync("bench/results/latest.md", md);
+  console.log(md);
+  await engine.dispose();
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exitCode = 1;
+});
