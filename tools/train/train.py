@@ -1,8 +1,9 @@
 """Train the target LM (cross-entropy) or distill the draft LM from a trained target.
 
-Training runs to a wall-clock budget: the first steps measure throughput, the step count is fixed
-from it, and the learning rate follows warm-up plus cosine decay to that count. Held-out loss is
-evaluated periodically; the best checkpoint is kept. Seeds are fixed.
+Training runs to a wall-clock budget: the learning rate follows warm-up plus cosine decay over the
+*elapsed fraction of the budget*, so the run anneals and ends on time even when the machine is
+shared and steps slow down. Held-out loss is evaluated periodically; the best checkpoint is kept,
+and --resume continues from a checkpoint (model and optimizer). Seeds are fixed.
 
   target: python3 tools/train/train.py --role target --minutes 75
   draft:  python3 tools/train/train.py --role draft --teacher tools/.cache/target/best.pt --minutes 30
@@ -82,6 +83,7 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=1234)
     ap.add_argument("--data", default="tools/.cache")
+    ap.add_argument("--resume", help="checkpoint to continue from (same role)")
     args = ap.parse_args()
 
     torch.manual_seed(args.seed)
@@ -103,25 +105,30 @@ def main() -> None:
     no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.1}, {"params": no_decay, "weight_decay": 0.0}],
                             lr=args.lr, betas=(0.9, 0.95))
-    gen = torch.Generator().manual_seed(args.seed)
+    start_step, tokens_seen, prev_elapsed = 0, 0, 0.0
+    if args.resume:
+        state = torch.load(args.resume)
+        model.load_state_dict(state["model"])
+        if "optimizer" in state:
+            opt.load_state_dict(state["optimizer"])
+        start_step, tokens_seen, prev_elapsed = state["step"], state["tokens"], state.get("elapsed_s", 0.0)
+        print(f"resumed from {args.resume} at step {start_step}", flush=True)
+    # Offset the data seed on resume so the continued run does not replay the same batches.
+    gen = torch.Generator().manual_seed(args.seed + start_step)
     data = batches(train_tokens, args.batch, args.seq, gen)
     log = open(os.path.join(out_dir, "log.jsonl"), "a")
     print(f"{args.role}: {model.num_parameters():,} parameters, {len(train_tokens):,} training tokens", flush=True)
 
     budget_s = args.minutes * 60
     start = time.time()
-    total_steps, warmup = None, 20
+    warmup = 20
     best = float("inf")
-    step = 0
-    tokens_seen = 0
-    while total_steps is None or step < total_steps:
-        if total_steps is None and step == 10:
-            per_step = (time.time() - start) / 10
-            eval_cost = per_step * 0.25 * args.eval_blocks / args.batch
-            total_steps = int(budget_s / (per_step + eval_cost / args.eval_every))
-            print(f"{per_step:.2f}s/step -> {total_steps} steps in {args.minutes} min", flush=True)
-        horizon = total_steps or 10_000
-        lr = args.lr * min(1.0, (step + 1) / warmup) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(step / horizon, 1.0))))
+    step = start_step
+    while True:
+        progress = min((time.time() - start) / budget_s, 1.0)
+        if progress >= 1.0:
+            break
+        lr = args.lr * min(1.0, (step - start_step + 1) / warmup) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
         for g in opt.param_groups:
             g["lr"] = lr
         block = next(data)
@@ -132,16 +139,17 @@ def main() -> None:
         opt.step()
         step += 1
         tokens_seen += block.shape[0] * args.seq
-        last = total_steps is not None and step >= total_steps
+        last = time.time() - start >= budget_s
         if step % args.eval_every == 0 or last:
             val = heldout_loss(model, heldout_tokens, args.seq, args.eval_blocks)
-            record = {"step": step, "tokens": tokens_seen, "elapsed_s": round(time.time() - start, 1),
+            record = {"step": step, "tokens": tokens_seen, "elapsed_s": round(prev_elapsed + time.time() - start, 1),
                       "lr": lr, "train_loss": round(loss.item(), 4), "heldout_loss": round(val, 4)}
             print(json.dumps(record), flush=True)
             log.write(json.dumps(record) + "\n")
             log.flush()
-            state = {"config": cfg.to_dict(), "model": model.state_dict(), "step": step, "tokens": tokens_seen,
-                     "elapsed_s": time.time() - start, "heldout_loss": val, "seed": args.seed, "args": vars(args)}
+            state = {"config": cfg.to_dict(), "model": model.state_dict(), "optimizer": opt.state_dict(),
+                     "step": step, "tokens": tokens_seen,
+                     "elapsed_s": prev_elapsed + time.time() - start, "heldout_loss": val, "seed": args.seed, "args": vars(args)}
             torch.save(state, os.path.join(out_dir, "last.pt"))
             if val < best:
                 best = val
