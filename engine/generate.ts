@@ -134,16 +134,7 @@ export async function* generateSteps(
         proposer: config.proposer,
         k,
         paths: paths.map((p) => ({ tokens: p.tokens, draftProbs: p.draftProbs })),
-        verify: {
-          pathIndex: verdict.pathIndex,
-          accepted: verdict.accepted,
-          outcomes: verdict.examined.map((e) => e.outcome),
-          targetProbs: verdict.examined.map((e) => e.targetProb),
-          targetWouldChoose: verdict.examined.map((e) => e.targetArgmax),
-          nextToken: verdict.nextToken,
-          nextOrigin: verdict.nextOrigin,
-          nextTokenProb: verdict.nextTokenProb,
-        },
+        verify: verdict,
         emitted,
         rollback: {
           target: { dropped: lengthBefore - keep, lengthBefore, lengthAfter: keep },

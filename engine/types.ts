@@ -97,21 +97,31 @@ export type PositionOutcome = "accepted" | "lossy-accepted" | "rejected";
 /** Where an output token came from. */
 export type TokenOrigin = "accepted" | "lossy-accepted" | "recovered" | "bonus" | "target";
 
+/** One draft token the verifier examined. */
+export interface ExaminedToken {
+  /** Index into the step's paths. */
+  path: number;
+  /** Position in that path (0 = first draft token). */
+  depth: number;
+  token: number;
+  outcome: PositionOutcome;
+  /** The target's processed probability for the token. */
+  targetProb: number;
+  /** Whether the token is the target's argmax: what the target alone would have chosen (greedy). */
+  targetArgmax: boolean;
+}
+
 export interface VerifyResult {
-  /** Index into Proposal.paths of the path whose prefix was accepted; -1 when there were no paths. */
+  /** Index into the step's paths of the path whose prefix was accepted; -1 when there were none. */
   pathIndex: number;
   /** Number of draft tokens accepted from that path. */
   accepted: number;
-  /** [verified positions] outcome of each position that was examined, in order. */
-  outcomes: PositionOutcome[];
-  /** [verified positions] the target's (processed) probability for the examined draft token. */
-  targetProbs: number[];
-  /** [verified positions] whether the target alone (argmax) would have emitted that draft token. */
-  targetWouldChoose: boolean[];
-  /** The target's token after the accepted prefix: recovered (after a rejection) or bonus. */
+  /** [examined] every draft token the verifier looked at, in order (siblings of a tree included). */
+  examined: ExaminedToken[];
+  /** The target's token after the accepted prefix: recovered (after a rejection), bonus, or its own. */
   nextToken: number;
   nextOrigin: "recovered" | "bonus" | "target";
-  /** The target's probability for nextToken. */
+  /** The target's processed probability for nextToken. */
   nextTokenProb: number;
 }
 

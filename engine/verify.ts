@@ -23,7 +23,7 @@
  */
 import type { Rng } from "./rng";
 import { argmax, sample } from "./sampling";
-import type { DraftPath, PositionOutcome, VerifyMode } from "./types";
+import type { DraftPath, ExaminedToken, PositionOutcome, VerifyMode, VerifyResult } from "./types";
 
 export interface VerifyOptions {
   mode: VerifyMode;
@@ -34,34 +34,12 @@ export interface VerifyOptions {
   rng: Rng;
 }
 
-export interface ExaminedToken {
-  path: number;
-  depth: number;
-  token: number;
-  outcome: PositionOutcome;
-  /** The target's processed probability for the token. */
-  targetProb: number;
-  /** Whether the token is the target's argmax at that position. */
-  targetArgmax: boolean;
-}
-
-export interface Verification {
-  /** Path whose prefix was accepted (-1 when there were no paths). */
-  pathIndex: number;
-  accepted: number;
-  /** [examined] every draft token the verifier looked at, in order. */
-  examined: ExaminedToken[];
-  nextToken: number;
-  nextOrigin: "recovered" | "bonus" | "target";
-  nextTokenProb: number;
-}
-
 /**
  * Verify candidate paths that share their prefix up to each branching point.
  * targetDists[row][pos] is the target's processed distribution ([vocab]) after the last committed
  * token followed by paths[row].tokens[0..pos); row r of the target pass ran path r.
  */
-export function verifyPaths(paths: readonly DraftPath[], targetDists: Float32Array[][], opts: VerifyOptions): Verification {
+export function verifyPaths(paths: readonly DraftPath[], targetDists: Float32Array[][], opts: VerifyOptions): VerifyResult {
   if (paths.length === 0) {
     const dist = targetDists[0][0];
     const token = chooseFrom(dist, opts);

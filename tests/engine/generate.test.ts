@@ -40,7 +40,7 @@ describe("greedy speculation is lossless", () => {
     for (const s of r.steps) {
       const drafted = s.paths[0].tokens.length;
       expect(s.verify.accepted).toBeLessThanOrEqual(drafted);
-      expect(s.verify.outcomes.filter((o) => o === "accepted")).toHaveLength(s.verify.accepted);
+      expect(s.verify.examined.filter((e) => e.outcome === "accepted")).toHaveLength(s.verify.accepted);
       expect(s.rollback.target.lengthBefore - s.rollback.target.lengthAfter).toBe(s.rollback.target.dropped);
       expect(s.rollback.target.dropped).toBe(drafted - s.verify.accepted);
       expect(s.kvBytes.target).toBeGreaterThan(0);
