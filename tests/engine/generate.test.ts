@@ -53,6 +53,30 @@ describe("greedy speculation is lossless", () => {
   });
 });
 
+describe("lossy verification", () => {
+  it("marks tokens the target alone would not have chosen, and only those, as lossy-accepted", async () => {
+    let lossy = 0;
+    for (const prompt of heldoutPrompts(4)) {
+      const r = await engine.generate(prompt, greedy, { proposer: "draft-model", verify: "lossy", lossyThreshold: 0.05 });
+      expect(r.summary.verify).toBe("lossy");
+      for (const step of r.steps) {
+        for (const e of step.verify.examined) {
+          if (e.outcome === "lossy-accepted") {
+            expect(e.targetArgmax).toBe(false);
+            expect(e.targetProb).toBeGreaterThanOrEqual(0.05);
+            lossy++;
+          }
+          if (e.outcome === "accepted") expect(e.targetArgmax).toBe(true);
+        }
+      }
+      const lossyTokens = r.tokens.filter((t) => t.origin === "lossy-accepted").length;
+      const lossyExamined = r.steps.flatMap((s) => s.verify.examined.filter((e) => e.outcome === "lossy-accepted")).length;
+      expect(lossyTokens).toBeLessThanOrEqual(lossyExamined);
+    }
+    expect(lossy).toBeGreaterThan(0);
+  });
+});
+
 describe("sampling", () => {
   const sampled: Partial<GenerateParams> = { maxTokens: 12, temperature: 0.9, topP: 0.95, seed: 11, ignoreEos: true };
 
