@@ -62,23 +62,29 @@ export function processedProbs(
   return probs;
 }
 
-/** Zero out tokens outside top-k / top-p and renormalise, in place. */
+/**
+ * Zero out tokens outside top-k / top-p and renormalise, in place. The cut is found on a natively
+ * sorted copy (a comparator sort of the vocabulary per position would cost more than the model);
+ * tokens tied with the last kept probability are kept too.
+ */
 function truncate(probs: Float32Array, params: SamplingParams): void {
-  const order = Array.from(probs.keys()).sort((a, b) => probs[b] - probs[a]);
-  const keep = params.topK > 0 ? Math.min(params.topK, order.length) : order.length;
-  let mass = 0;
-  let cut = keep;
-  for (let i = 0; i < keep; i++) {
-    mass += probs[order[i]];
-    if (mass >= params.topP) {
-      cut = i + 1;
-      break;
+  const sorted = Float32Array.from(probs).sort().reverse();
+  let cut = params.topK > 0 ? Math.min(params.topK, sorted.length) : sorted.length;
+  if (params.topP < 1) {
+    let mass = 0;
+    for (let i = 0; i < cut; i++) {
+      mass += sorted[i];
+      if (mass >= params.topP) {
+        cut = i + 1;
+        break;
+      }
     }
   }
+  const threshold = sorted[cut - 1];
   let kept = 0;
-  for (let i = 0; i < order.length; i++) {
-    if (i >= cut) probs[order[i]] = 0;
-    else kept += probs[order[i]];
+  for (let i = 0; i < probs.length; i++) {
+    if (probs[i] < threshold) probs[i] = 0;
+    else kept += probs[i];
   }
   for (let i = 0; i < probs.length; i++) probs[i] /= kept;
 }
