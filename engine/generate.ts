@@ -94,9 +94,8 @@ export async function* generateSteps(
 
       const vocab = target.vocabSize;
       const seq = depth + 1;
-      const dists = rows.map((_, r) => Array.from({ length: seq }, (_, pos) =>
-        processedProbs(pass.out.logits, (r * seq + pos) * vocab, vocab, sampling, banned)));
-      const verdict = verifyPaths(paths, dists, { mode, lossyThreshold: config.lossyThreshold, sampled, rng });
+      const dist = (r: number, pos: number) => processedProbs(pass.out.logits, (r * seq + pos) * vocab, vocab, sampling, banned);
+      const verdict = verifyPaths(paths, dist, { mode, lossyThreshold: config.lossyThreshold, sampled, rng });
 
       // Roll back the target cache to the committed prefix of the winning row.
       const row = Math.max(0, verdict.pathIndex);

@@ -35,13 +35,21 @@ export interface VerifyOptions {
 }
 
 /**
- * Verify candidate paths that share their prefix up to each branching point.
- * targetDists[row][pos] is the target's processed distribution ([vocab]) after the last committed
- * token followed by paths[row].tokens[0..pos); row r of the target pass ran path r.
+ * The target's processed distribution ([vocab]) at batch row `row`, position `pos`: the distribution
+ * after the last committed token followed by paths[row].tokens[0..pos). Called lazily, so a
+ * verification that rejects early never computes the later positions.
  */
-export function verifyPaths(paths: readonly DraftPath[], targetDists: Float32Array[][], opts: VerifyOptions): VerifyResult {
+export type TargetDists = (row: number, pos: number) => Float32Array;
+
+/** TargetDists over precomputed arrays, indexed [row][pos]. */
+export function distsFromArrays(arrays: Float32Array[][]): TargetDists {
+  return (row, pos) => arrays[row][pos];
+}
+
+/** Verify candidate paths that share their prefix up to each branching point; row r ran path r. */
+export function verifyPaths(paths: readonly DraftPath[], targetDist: TargetDists, opts: VerifyOptions): VerifyResult {
   if (paths.length === 0) {
-    const dist = targetDists[0][0];
+    const dist = targetDist(0, 0);
     const token = chooseFrom(dist, opts);
     return { pathIndex: -1, accepted: 0, examined: [], nextToken: token, nextOrigin: "target", nextTokenProb: dist[token] };
   }
@@ -49,7 +57,7 @@ export function verifyPaths(paths: readonly DraftPath[], targetDists: Float32Arr
   const examined: ExaminedToken[] = [];
   for (let depth = 0; ; depth++) {
     const row = alive[0];
-    const dist = targetDists[row][depth];
+    const dist = targetDist(row, depth);
     const best = argmax(dist);
     const candidates = uniqueCandidates(paths, alive, depth);
     if (candidates.length === 0) {

@@ -1,12 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { createRng } from "@/engine/rng";
 import type { DraftPath } from "@/engine/types";
-import { verifyPaths, type VerifyOptions } from "@/engine/verify";
+import { distsFromArrays, verifyPaths as verifyArrays, type VerifyOptions } from "@/engine/verify";
 
 const V = 4;
 const dist = (...p: number[]) => Float32Array.from(p);
 const path = (tokens: number[], draftDists: Float32Array[] = []): DraftPath =>
   ({ tokens, draftProbs: tokens.map(() => 1), draftDists });
+const verifyPaths = (paths: DraftPath[], target: Float32Array[][], opts: VerifyOptions) =>
+  verifyArrays(paths, distsFromArrays(target), opts);
 const greedy: VerifyOptions = { mode: "greedy", lossyThreshold: 0, sampled: false, rng: createRng(1) };
 
 describe("greedy verification", () => {
