@@ -1,6 +1,8 @@
 /**
  * Next.js start-up hook. Opening the database here applies pending migrations before the first
  * request, so a schema problem fails loudly at start rather than on whichever page is hit first.
+ * Then OpenTelemetry is registered: every generation's spans go to the SQLite exporter (db/tracing)
+ * and, when OTEL_EXPORTER_OTLP_ENDPOINT is set, to that OTLP/HTTP backend as well.
  */
 export async function register(): Promise<void> {
   // The edge runtime cannot load native addons; only the Node.js server owns the database.
@@ -16,4 +18,13 @@ export async function register(): Promise<void> {
     // Keep serving: /api/health then reports the failure with a 503 instead of the process dying silently.
     console.error(`[speclens] cannot open database ${resolveDatabasePath()}:`, error);
   }
+
+  if (process.env.SPECLENS_TRACING === "off") {
+    console.log("[speclens] tracing disabled (SPECLENS_TRACING=off)");
+    return;
+  }
+  const [{ startTracing }, packageJson] = await Promise.all([import("@/db/tracing/provider"), import("@/package.json")]);
+  await startTracing(packageJson.version);
+  const otlp = process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
+  console.log(`[speclens] tracing to SQLite${otlp ? ` and OTLP/HTTP ${otlp}` : ""}`);
 }

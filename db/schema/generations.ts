@@ -1,0 +1,133 @@
+import { sql } from "drizzle-orm";
+import { index, primaryKey, real, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { int, nanos } from "./columns";
+
+/*
+ * Derived tables: the dashboard's fast path. They are written from spans (db/tracing/derive.ts) in the
+ * same transaction as the raw rows, whether the spans were produced here or ingested over OTLP, so a
+ * trace from another node fills exactly the same rows. Deleting a trace deletes from all of them
+ * (db/tracing/retention.ts); the raw spans stay the source of truth.
+ *
+ * JSON columns hold arrays as TEXT; their shapes are noted per column.
+ */
+
+/** One row per generation request, from the request span ("text_completion <target>"). */
+export const requests = sqliteTable(
+  "requests",
+  {
+    traceId: text("trace_id").primaryKey(),
+    spanId: text("span_id").notNull(),
+    node: text("node").notNull(),
+    startNs: nanos("start_ns").notNull(),
+    endNs: nanos("end_ns").notNull(),
+    endpoint: text("endpoint"),
+    operation: text("operation").notNull(), // gen_ai.operation.name
+    requestModel: text("request_model"),
+    responseModel: text("response_model"),
+    prompt: text("prompt").notNull().default(""),
+    completion: text("completion"),
+    paramsJson: text("params_json").notNull().default("{}"), // GenerateParams
+    configJson: text("config_json").notNull().default("{}"), // SpecConfig
+    configVersion: text("config_version"),
+    proposer: text("proposer"),
+    verifyMode: text("verify_mode"),
+    targetModelId: text("target_model_id"), // "<name>@sha256:<12 hex>"
+    targetSha256: text("target_sha256"),
+    draftModelId: text("draft_model_id"), // null without a draft model
+    draftSha256: text("draft_sha256"),
+    seed: int("seed"),
+    temperature: real("temperature"),
+    maxTokens: int("max_tokens"),
+    inputTokens: int("input_tokens"),
+    outputTokens: int("output_tokens"),
+    finishReason: text("finish_reason"), // null while unfinished or on error
+    statusCode: int("status_code").notNull().default(0), // OTel: 0 unset, 1 ok, 2 error
+    statusMessage: text("status_message"),
+    steps: int("steps"),
+    drafted: int("drafted"),
+    accepted: int("accepted"),
+    acceptanceRate: real("acceptance_rate"), // accepted / drafted
+    meanAcceptanceLength: real("mean_acceptance_length"), // 1 + accepted / steps
+    perPositionJson: text("per_position_json").notNull().default("[]"), // [kMax] acceptance per draft position
+    prefillMs: real("prefill_ms"),
+    ttftMs: real("ttft_ms"),
+    totalMs: real("total_ms"),
+    cancelled: int("cancelled").notNull().default(0), // 1 when the client aborted
+  },
+  (t) => [
+    // Keyset pagination (start_ns desc, trace_id desc) and every filter below narrow by time.
+    index("requests_start_idx").on(t.startNs, t.traceId),
+    index("requests_proposer_idx").on(t.proposer, t.startNs),
+    index("requests_target_model_idx").on(t.targetModelId, t.startNs),
+    index("requests_draft_model_idx").on(t.draftModelId, t.startNs),
+    index("requests_finish_reason_idx").on(t.finishReason, t.startNs),
+    index("requests_node_idx").on(t.node, t.startNs),
+  ],
+);
+
+/** One row per speculative step, from a "speclens.step" span. */
+export const steps = sqliteTable(
+  "steps",
+  {
+    traceId: text("trace_id").notNull(),
+    stepIndex: int("step_index").notNull(),
+    spanId: text("span_id").notNull(),
+    startNs: nanos("start_ns").notNull(),
+    endNs: nanos("end_ns").notNull(),
+    proposer: text("proposer").notNull(),
+    k: int("k").notNull(),
+    draftTokensJson: text("draft_tokens_json").notNull().default("[]"), // [sum of path lengths] token ids
+    draftProbsJson: text("draft_probs_json").notNull().default("[]"), // [sum of path lengths]
+    pathLengthsJson: text("path_lengths_json").notNull().default("[]"), // [numPaths]
+    pathIndex: int("path_index").notNull(), // -1 when nothing was accepted
+    accepted: int("accepted").notNull(),
+    drafted: int("drafted").notNull(), // draft tokens of the chosen path (or the first), for acceptance
+    examinedJson: text("examined_json").notNull().default("[]"), // [examined] {path, depth, token, outcome, targetProb, targetArgmax}
+    nextToken: int("next_token"),
+    nextOrigin: text("next_origin"), // recovered | bonus | target
+    nextTokenProb: real("next_token_prob"),
+    emitted: int("emitted").notNull(), // tokens this step emitted
+    rollbackTargetDropped: int("rollback_target_dropped"),
+    rollbackTargetBefore: int("rollback_target_before"),
+    rollbackTargetAfter: int("rollback_target_after"),
+    rollbackDraftDropped: int("rollback_draft_dropped"), // null without a draft cache
+    rollbackDraftBefore: int("rollback_draft_before"),
+    rollbackDraftAfter: int("rollback_draft_after"),
+    draftMs: real("draft_ms"),
+    verifyMs: real("verify_ms"),
+    overheadMs: real("overhead_ms"),
+    kvTargetBytes: int("kv_target_bytes"),
+    kvDraftBytes: int("kv_draft_bytes"),
+  },
+  (t) => [primaryKey({ columns: [t.traceId, t.stepIndex] }), index("steps_proposer_idx").on(t.proposer)],
+);
+
+/** One row per output token, from the emitted.* arrays of the step spans. */
+export const tokens = sqliteTable(
+  "tokens",
+  {
+    traceId: text("trace_id").notNull(),
+    stepIndex: int("step_index").notNull(),
+    offset: int("offset").notNull(), // position within its step's emitted tokens
+    // Position in the completion; filled once the trace's earlier steps are known (steps may arrive
+    // out of order over OTLP), so it is null only while a trace is still arriving.
+    position: int("position").$defaultFn(() => sql`NULL`),
+    tokenId: int("token_id").notNull(),
+    text: text("text").notNull(),
+    origin: text("origin").notNull(), // accepted | lossy-accepted | recovered | bonus | target
+    prob: real("prob"),
+    logprob: real("logprob"),
+  },
+  (t) => [
+    primaryKey({ columns: [t.traceId, t.stepIndex, t.offset] }),
+    index("tokens_trace_position_idx").on(t.traceId, t.position),
+    index("tokens_origin_idx").on(t.origin),
+  ],
+);
+
+export type RequestRow = typeof requests.$inferSelect;
+export type NewRequestRow = typeof requests.$inferInsert;
+export type StepRow = typeof steps.$inferSelect;
+export type NewStepRow = typeof steps.$inferInsert;
+export type TokenRow = typeof tokens.$inferSelect;
+export type NewTokenRow = typeof tokens.$inferInsert;

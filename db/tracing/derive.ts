@@ -1,0 +1,149 @@
+import { A, STEP_SPAN_NAME, ROLLBACK_EVENT } from "@/engine/telemetry";
+import type { NewRequestRow, NewStepRow, NewTokenRow } from "../schema";
+import type { AttributeMap, AttributeValue, SpanRecord } from "./span-record";
+
+/*
+ * Derived rows from spans. A span is a request span when it carries gen_ai.operation.name and the
+ * speclens prompt (the engine's "text_completion <target>" span), a step span when it is named
+ * "speclens.step" and carries a step index. Any other span is stored raw only.
+ */
+
+export type Derived =
+  | { kind: "request"; request: NewRequestRow }
+  | { kind: "step"; step: NewStepRow; tokens: NewTokenRow[] }
+  | { kind: "none" };
+
+const num = (v: AttributeValue | undefined): number | null => (typeof v === "number" && Number.isFinite(v) ? v : null);
+const str = (v: AttributeValue | undefined): string | null => (typeof v === "string" ? v : null);
+const bool = (v: AttributeValue | undefined): boolean => v === true;
+const list = (v: AttributeValue | undefined): AttributeValue[] => (Array.isArray(v) ? v : []);
+const json = (v: AttributeValue | undefined, fallback: string): string => (v === undefined ? fallback : typeof v === "string" ? v : JSON.stringify(v));
+
+export function isRequestSpan(span: SpanRecord): boolean {
+  return span.name !== STEP_SPAN_NAME && typeof span.attributes[A.operation] === "string" && A.prompt in span.attributes;
+}
+
+export function isStepSpan(span: SpanRecord): boolean {
+  return span.name === STEP_SPAN_NAME && typeof span.attributes[A.stepIndex] === "number";
+}
+
+export function deriveRows(span: SpanRecord): Derived {
+  if (isStepSpan(span)) return { kind: "step", ...deriveStep(span) };
+  if (isRequestSpan(span)) return { kind: "request", request: deriveRequest(span) };
+  return { kind: "none" };
+}
+
+function deriveRequest(span: SpanRecord): NewRequestRow {
+  const a = span.attributes;
+  const finish = str(a[A.finishReason]) ?? str(list(a[A.finishReasons])[0]);
+  return {
+    traceId: span.traceId,
+    spanId: span.spanId,
+    node: span.node,
+    startNs: span.startTimeNs,
+    endNs: span.endTimeNs,
+    endpoint: str(a[A.endpoint]),
+    operation: str(a[A.operation]) ?? "text_completion",
+    requestModel: str(a[A.requestModel]),
+    responseModel: str(a[A.responseModel]),
+    prompt: str(a[A.prompt]) ?? "",
+    completion: str(a[A.completion]),
+    paramsJson: json(a[A.params], "{}"),
+    configJson: json(a[A.config], "{}"),
+    configVersion: str(a[A.configVersion]),
+    proposer: str(a[A.proposer]),
+    verifyMode: str(a[A.verifyMode]),
+    targetModelId: str(a[A.targetModelId]),
+    targetSha256: str(a[A.targetSha256]),
+    draftModelId: str(a[A.draftModelId]),
+    draftSha256: str(a[A.draftSha256]),
+    seed: num(a[A.seed]),
+    temperature: num(a[A.temperature]),
+    maxTokens: num(a[A.maxTokens]),
+    inputTokens: num(a[A.inputTokens]),
+    outputTokens: num(a[A.outputTokens]),
+    finishReason: finish,
+    statusCode: span.statusCode,
+    statusMessage: span.statusMessage,
+    steps: num(a[A.steps]),
+    drafted: num(a[A.drafted]),
+    accepted: num(a[A.accepted]),
+    acceptanceRate: num(a[A.acceptanceRate]),
+    meanAcceptanceLength: num(a[A.meanAcceptanceLength]),
+    perPositionJson: JSON.stringify(list(a[A.perPositionAcceptance])),
+    prefillMs: num(a[A.prefillMs]),
+    ttftMs: num(a[A.firstTokenMs]),
+    totalMs: num(a[A.totalMs]),
+    cancelled: bool(a["speclens.cancelled"]) || finish === "abort" ? 1 : 0,
+  };
+}
+
+/** The rollback numbers live on the step span's "speclens.rollback" event. */
+function rollbackOf(span: SpanRecord): AttributeMap {
+  return span.events.find((e) => e.name === ROLLBACK_EVENT)?.attributes ?? {};
+}
+
+function deriveStep(span: SpanRecord): { step: NewStepRow; tokens: NewTokenRow[] } {
+  const a = span.attributes;
+  const stepIndex = num(a[A.stepIndex]) ?? 0;
+  const pathLengths = list(a[A.draftPathLengths]).map((v) => num(v) ?? 0);
+  const pathIndex = num(a[A.pathIndex]) ?? -1;
+  const examinedTokens = list(a[A.examinedTokens]);
+  const examined = examinedTokens.map((token, i) => ({
+    path: num(list(a[A.examinedPaths])[i]),
+    depth: num(list(a[A.examinedDepths])[i]),
+    token: num(token),
+    outcome: str(list(a[A.examinedOutcomes])[i]),
+    targetProb: num(list(a[A.examinedTargetProbs])[i]),
+    targetArgmax: list(a[A.examinedTargetArgmax])[i] === true,
+  }));
+  const rollback = rollbackOf(span);
+  const ids = list(a[A.emittedIds]);
+  const texts = list(a[A.emittedTexts]);
+  const origins = list(a[A.emittedOrigins]);
+  const probs = list(a[A.emittedProbs]);
+  const logprobs = list(a[A.emittedLogprobs]);
+
+  const step: NewStepRow = {
+    traceId: span.traceId,
+    stepIndex,
+    spanId: span.spanId,
+    startNs: span.startTimeNs,
+    endNs: span.endTimeNs,
+    proposer: str(a[A.proposer]) ?? "unknown",
+    k: num(a[A.k]) ?? 0,
+    draftTokensJson: JSON.stringify(list(a[A.draftTokens])),
+    draftProbsJson: JSON.stringify(list(a[A.draftProbs])),
+    pathLengthsJson: JSON.stringify(pathLengths),
+    pathIndex,
+    accepted: num(a[A.acceptedCount]) ?? 0,
+    drafted: pathLengths[Math.max(pathIndex, 0)] ?? 0,
+    examinedJson: JSON.stringify(examined),
+    nextToken: num(a[A.nextToken]),
+    nextOrigin: str(a[A.nextOrigin]),
+    nextTokenProb: num(a[A.nextTokenProb]),
+    emitted: ids.length,
+    rollbackTargetDropped: num(rollback[A.rollbackTargetDropped]),
+    rollbackTargetBefore: num(rollback[A.rollbackTargetBefore]),
+    rollbackTargetAfter: num(rollback[A.rollbackTargetAfter]),
+    rollbackDraftDropped: num(rollback[A.rollbackDraftDropped]),
+    rollbackDraftBefore: num(rollback[A.rollbackDraftBefore]),
+    rollbackDraftAfter: num(rollback[A.rollbackDraftAfter]),
+    draftMs: num(a[A.draftMs]),
+    verifyMs: num(a[A.verifyMs]),
+    overheadMs: num(a[A.overheadMs]),
+    kvTargetBytes: num(a[A.kvTargetBytes]),
+    kvDraftBytes: num(a[A.kvDraftBytes]),
+  };
+  const tokens: NewTokenRow[] = ids.map((id, offset) => ({
+    traceId: span.traceId,
+    stepIndex,
+    offset,
+    tokenId: num(id) ?? -1,
+    text: str(texts[offset]) ?? "",
+    origin: str(origins[offset]) ?? "target",
+    prob: num(probs[offset]),
+    logprob: num(logprobs[offset]),
+  }));
+  return { step, tokens };
+}

@@ -1,0 +1,111 @@
+import type Database from "better-sqlite3";
+
+/*
+ * Retention: traces older than maxAgeDays, then the oldest traces while the database's used size
+ * exceeds maxBytes, are deleted a few traces per transaction. Each transaction is short (milliseconds),
+ * and the job yields to the event loop between them, so the exporter's writes never wait long.
+ */
+
+export interface RetentionPolicy {
+  /** Delete traces that started longer ago than this; null keeps them. */
+  maxAgeDays: number | null;
+  /** Delete the oldest traces while the database uses more than this many bytes; null disables. */
+  maxBytes: number | null;
+  /** Traces deleted per transaction. */
+  batchTraces?: number;
+  /** How often the job runs. */
+  intervalMs?: number;
+}
+
+/** SPECLENS_RETENTION_DAYS and SPECLENS_MAX_DB_MB; unset or 0 disables a limit. */
+export function retentionFromEnv(env: NodeJS.ProcessEnv = process.env): RetentionPolicy {
+  const positive = (value: string | undefined) => {
+    const n = Number(value);
+    return value && Number.isFinite(n) && n > 0 ? n : null;
+  };
+  const days = positive(env.SPECLENS_RETENTION_DAYS);
+  const mb = positive(env.SPECLENS_MAX_DB_MB);
+  return { maxAgeDays: days, maxBytes: mb === null ? null : Math.round(mb * 1024 * 1024) };
+}
+
+/** Bytes in use: pages minus free pages (SQLite does not shrink the file without VACUUM). */
+export function usedBytes(sqlite: Database.Database): number {
+  const pageSize = Number(sqlite.pragma("page_size", { simple: true }));
+  const pages = Number(sqlite.pragma("page_count", { simple: true }));
+  const free = Number(sqlite.pragma("freelist_count", { simple: true }));
+  return (pages - free) * pageSize;
+}
+
+/** Deletes one trace from every table that holds it. */
+export function deleteTraces(sqlite: Database.Database, traceIds: string[]): void {
+  const statements = ["spans", "requests", "steps", "tokens"].map((table) => sqlite.prepare(`DELETE FROM ${table} WHERE trace_id = ?`));
+  sqlite.transaction(() => {
+    for (const id of traceIds) for (const s of statements) s.run(id);
+  }).immediate();
+}
+
+function oldestTraces(sqlite: Database.Database, limit: number, beforeNs: bigint | null): string[] {
+  // spans_start_time_ns_idx makes this a short index scan; a trace's first span is its oldest.
+  const rows = sqlite
+    .prepare(
+      `SELECT DISTINCT trace_id AS traceId FROM (
+         SELECT trace_id FROM spans ${beforeNs === null ? "" : "WHERE start_time_ns < ?"} ORDER BY start_time_ns LIMIT ?)`,
+    )
+    .all(...(beforeNs === null ? [limit * 64] : [beforeNs, limit * 64])) as { traceId: string }[];
+  return rows.slice(0, limit).map((r) => r.traceId);
+}
+
+/**
+ * One bounded pass: at most maxBatches transactions. Returns the number of traces deleted;
+ * callers run it again later if there is more to delete.
+ */
+export function purgeOnce(sqlite: Database.Database, policy: RetentionPolicy, now = Date.now(), maxBatches = 20): number {
+  const batch = policy.batchTraces ?? 25;
+  let deleted = 0;
+  for (let i = 0; i < maxBatches; i++) {
+    let ids: string[] = [];
+    if (policy.maxAgeDays !== null) {
+      const cutoff = BigInt(Math.floor(now - policy.maxAgeDays * 86_400_000)) * 1_000_000n;
+      ids = oldestTraces(sqlite, batch, cutoff);
+    }
+    if (ids.length === 0 && policy.maxBytes !== null && usedBytes(sqlite) > policy.maxBytes) {
+      ids = oldestTraces(sqlite, batch, null);
+    }
+    if (ids.length === 0) break;
+    deleteTraces(sqlite, ids);
+    deleted += ids.length;
+  }
+  return deleted;
+}
+
+export interface RetentionJob {
+  stop: () => void;
+  /** Traces deleted so far. */
+  deleted: () => number;
+}
+
+/** Runs purgeOnce on an unref'd interval, yielding to the event loop between passes. */
+export function startRetention(database: () => Database.Database, policy: RetentionPolicy): RetentionJob {
+  let deleted = 0;
+  if (policy.maxAgeDays === null && policy.maxBytes === null) return { stop: () => {}, deleted: () => 0 };
+  let running = false;
+  const tick = () => {
+    if (running) return;
+    running = true;
+    const pass = () => {
+      try {
+        const n = purgeOnce(database(), policy, Date.now(), 1);
+        deleted += n;
+        if (n > 0) return void setImmediate(pass);
+      } catch (error) {
+        console.error("[speclens] retention pass failed", error);
+      }
+      running = false;
+    };
+    pass();
+  };
+  const timer = setInterval(tick, policy.intervalMs ?? 60_000);
+  timer.unref();
+  setImmediate(tick);
+  return { stop: () => clearInterval(timer), deleted: () => deleted };
+}

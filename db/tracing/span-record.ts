@@ -1,0 +1,75 @@
+import { hostname } from "node:os";
+import type { HrTime } from "@opentelemetry/api";
+import type { ReadableSpan } from "@opentelemetry/sdk-trace-base";
+
+/**
+ * A finished span in one plain shape, whichever way it arrived: from this process's tracer provider
+ * (fromReadableSpan) or from another node over OTLP (db/tracing/otlp.ts). Everything downstream (raw
+ * rows, derived rows) is written from this shape, which is what makes ingested traces
+ * indistinguishable from local ones.
+ */
+export type AttributeValue = string | number | boolean | null | AttributeValue[] | { [key: string]: AttributeValue };
+export type AttributeMap = Record<string, AttributeValue>;
+
+export interface SpanEventRecord {
+  name: string;
+  timeNs: bigint;
+  attributes: AttributeMap;
+}
+
+export interface SpanRecord {
+  traceId: string; // 32 lowercase hex
+  spanId: string; // 16 lowercase hex
+  parentSpanId: string | null;
+  name: string;
+  kind: number; // OTel SpanKind, 0..4 (API numbering: internal = 0)
+  startTimeNs: bigint;
+  endTimeNs: bigint;
+  statusCode: number; // 0 unset, 1 ok, 2 error
+  statusMessage: string | null;
+  attributes: AttributeMap;
+  events: SpanEventRecord[];
+  resource: AttributeMap;
+  scopeName: string | null;
+  node: string;
+}
+
+/** HrTime [seconds, nanoseconds] to integer ns, exactly (no double rounding). */
+export function hrTimeToNs(time: HrTime): bigint {
+  return BigInt(time[0]) * 1_000_000_000n + BigInt(time[1]);
+}
+
+/** The node a span came from: the resource's host.name, else service.instance.id, else this host. */
+export function nodeOf(resource: AttributeMap): string {
+  const host = resource["host.name"] ?? resource["service.instance.id"];
+  return typeof host === "string" && host !== "" ? host : hostname();
+}
+
+function copyAttributes(attrs: Readonly<Record<string, unknown>>): AttributeMap {
+  const out: AttributeMap = {};
+  for (const [key, value] of Object.entries(attrs)) {
+    if (value !== undefined) out[key] = value as AttributeValue;
+  }
+  return out;
+}
+
+export function fromReadableSpan(span: ReadableSpan): SpanRecord {
+  const context = span.spanContext();
+  const resource = copyAttributes(span.resource.attributes);
+  return {
+    traceId: context.traceId,
+    spanId: context.spanId,
+    parentSpanId: span.parentSpanContext?.spanId ?? null,
+    name: span.name,
+    kind: span.kind,
+    startTimeNs: hrTimeToNs(span.startTime),
+    endTimeNs: hrTimeToNs(span.endTime),
+    statusCode: span.status.code,
+    statusMessage: span.status.message ?? null,
+    attributes: copyAttributes(span.attributes),
+    events: span.events.map((e) => ({ name: e.name, timeNs: hrTimeToNs(e.time), attributes: copyAttributes(e.attributes ?? {}) })),
+    resource,
+    scopeName: span.instrumentationScope.name ?? null,
+    node: nodeOf(resource),
+  };
+}
