@@ -39,10 +39,13 @@ export function hrTimeToNs(time: HrTime): bigint {
   return BigInt(time[0]) * 1_000_000_000n + BigInt(time[1]);
 }
 
-/** The node a span came from: the resource's host.name, else service.instance.id, else this host. */
-export function nodeOf(resource: AttributeMap): string {
-  const host = resource["host.name"] ?? resource["service.instance.id"];
-  return typeof host === "string" && host !== "" ? host : hostname();
+/** The node a span came from: the resource's host.name, else service.instance.id, else the fallback. */
+export function nodeOf(resource: AttributeMap, fallback: string = hostname()): string {
+  for (const key of ["host.name", "service.instance.id"]) {
+    const value = resource[key];
+    if (typeof value === "string" && value !== "") return value;
+  }
+  return fallback;
 }
 
 function copyAttributes(attrs: Readonly<Record<string, unknown>>): AttributeMap {

@@ -1,7 +1,7 @@
 import path from "node:path";
 import { context, propagation, trace } from "@opentelemetry/api";
 import { resourceFromAttributes } from "@opentelemetry/resources";
-import { NodeTracerProvider } from "@opentelemetry/sdk-trace-node";
+import { NodeTracerProvider, type SpanProcessor } from "@opentelemetry/sdk-trace-node";
 import { openDatabase, type OpenDatabase } from "@/db/client";
 import { SqliteSpanProcessor, type SqliteProcessorOptions } from "@/db/tracing/sqlite-processor";
 import type { ModelId } from "@/engine/runtime/model-folder";
@@ -16,14 +16,14 @@ export interface TracingFixture {
 }
 
 /** A real tracer provider, registered globally (the engine traces through @opentelemetry/api), writing to a temp database. */
-export function startTracingFixture(options: Partial<SqliteProcessorOptions> = {}): TracingFixture {
+export function startTracingFixture(options: Partial<SqliteProcessorOptions> = {}, extra: SpanProcessor[] = []): TracingFixture {
   const temp = makeTempDir("speclens-tracing-");
   const database = openDatabase(path.join(temp.dir, "speclens.db"));
   const processor = new SqliteSpanProcessor({ database: () => database.sqlite, log: () => {}, ...options });
   const provider = new NodeTracerProvider({
     resource: resourceFromAttributes({ "service.name": "speclens", "service.version": "test", "host.name": "node-a" }),
     spanLimits: { attributeCountLimit: 512 },
-    spanProcessors: [processor],
+    spanProcessors: [processor, ...extra],
   });
   provider.register();
   return {
@@ -92,9 +92,9 @@ export const FAKE_RESULT: GenerateResult = {
   timings: { prefillMs: 2.5, totalMs: 12.75, firstTokenMs: 4.5 },
 };
 
-export async function* fakeStream(): AsyncGenerator<StepRecord, GenerateResult> {
+export async function* fakeStream(summary: Partial<GenerateResult["summary"]> = {}): AsyncGenerator<StepRecord, GenerateResult> {
   for (const step of FAKE_STEPS) yield step;
-  return FAKE_RESULT;
+  return { ...FAKE_RESULT, summary: { ...FAKE_RESULT.summary, ...summary } };
 }
 
 export const FAKE_INFO = {
