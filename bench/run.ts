@@ -8,13 +8,13 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { SpecEngine } from "../engine/engine";
-import type { GenerateParams, SpecConfig, StepRecord } from "../engine/types";
+import type { GenerateParams, SpecConfigInput, StepRecord } from "../engine/types";
 import { inDomain, repetition, type Workload } from "./workloads";
 import { summarise, toMarkdown, type RunSample } from "./report";
 
 interface BenchConfig {
   label: string;
-  config: Partial<SpecConfig>;
+  config: SpecConfigInput;
   params: Partial<GenerateParams>;
   /** The label of the configuration whose outputs must match this one's, if lossless. */
   baseline: string;
@@ -27,7 +27,8 @@ export const CONFIGS: BenchConfig[] = [
   { label: "off", config: { proposer: "off" }, params: GREEDY, baseline: "off" },
   { label: "draft-model k=4", config: { proposer: "draft-model", kMax: 4 }, params: GREEDY, baseline: "off" },
   { label: "draft-model adaptive", config: { proposer: "draft-model", kMax: 6, adaptiveK: true, draftConfidence: 0.25 }, params: GREEDY, baseline: "off" },
-  { label: "tree 2x4", config: { proposer: "tree", tree: { width: 2, depth: 4 } }, params: GREEDY, baseline: "off" },
+  { label: "tree 2x4", config: { proposer: "tree", tree: { width: 2, depth: 4, branchMinProb: 0 } }, params: GREEDY, baseline: "off" },
+  { label: "tree 2x4 branch>=0.1", config: { proposer: "tree", tree: { width: 2, depth: 4, branchMinProb: 0.1 } }, params: GREEDY, baseline: "off" },
   { label: "ngram", config: { proposer: "ngram", kMax: 6, ngram: { minN: 1, maxN: 4 } }, params: GREEDY, baseline: "off" },
   { label: "draft-model window 4+32", config: { proposer: "draft-model", kMax: 4, draftWindow: { sink: 4, recent: 32 } }, params: GREEDY, baseline: "off" },
   { label: "draft-model lossy 0.3", config: { proposer: "draft-model", kMax: 4, verify: "lossy", lossyThreshold: 0.3 }, params: GREEDY, baseline: "off" },

@@ -14,7 +14,7 @@ const USAGE = `usage: npm run generate -- [options] "prompt"
   --proposer ${PROPOSERS.join("|")}   (default draft-model)
   --verify ${VERIFY_MODES.join("|")}      (greedy/sampling follow --temperature; lossy opts in)
   --k N  --adaptive  --max-tokens N  --temperature T  --top-p P  --top-k K  --seed S
-  --stop STR (repeatable)  --tree-width W  --tree-depth D  --lossy-threshold P
+  --stop STR (repeatable)  --tree-width W  --tree-depth D  --tree-branch-min-prob P  --lossy-threshold P
   --target DIR  --draft DIR  --threads N  --color  --json`;
 
 function choice<T extends string>(value: string, allowed: readonly T[], flag: string): T {
@@ -45,6 +45,7 @@ async function main(): Promise<void> {
       stop: { type: "string", multiple: true, default: [] },
       "tree-width": { type: "string" },
       "tree-depth": { type: "string" },
+      "tree-branch-min-prob": { type: "string" },
       "lossy-threshold": { type: "string" },
       target: { type: "string", default: DEFAULT_TARGET_DIR },
       draft: { type: "string", default: DEFAULT_DRAFT_DIR },
@@ -75,7 +76,11 @@ async function main(): Promise<void> {
     kMax: num(values.k, "k", 4),
     adaptiveK: values.adaptive,
     lossyThreshold: num(values["lossy-threshold"], "lossy-threshold", 0.3),
-    tree: { width: num(values["tree-width"], "tree-width", 2), depth: num(values["tree-depth"], "tree-depth", 4) },
+    tree: {
+      width: num(values["tree-width"], "tree-width", 2),
+      depth: num(values["tree-depth"], "tree-depth", 4),
+      branchMinProb: num(values["tree-branch-min-prob"], "tree-branch-min-prob", 0.1),
+    },
   });
 
   const paint = (text: string, origin: string) => {

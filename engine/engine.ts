@@ -9,7 +9,7 @@ import { CausalLM, type RuntimeOptions } from "./runtime/causal-lm";
 import type { ModelId } from "./runtime/model-folder";
 import { TextTokenizer } from "./tokenizer";
 import {
-  DEFAULT_PARAMS, DEFAULT_SPEC_CONFIG, type GenerateParams, type GenerateResult, type SpecConfig, type StepRecord,
+  DEFAULT_PARAMS, resolveSpecConfig, type GenerateParams, type GenerateResult, type SpecConfigInput, type StepRecord,
 } from "./types";
 
 /** The shipped pair, relative to the repository root (SPECLENS_TARGET_DIR / SPECLENS_DRAFT_DIR override). */
@@ -53,17 +53,17 @@ export class SpecEngine {
   stream(
     prompt: string | readonly number[],
     params: Partial<GenerateParams> = {},
-    config: Partial<SpecConfig> = {},
+    config: SpecConfigInput = {},
     signal?: AbortSignal,
   ): AsyncGenerator<StepRecord, GenerateResult> {
     const ids = typeof prompt === "string" ? this.models.tokenizer.encode(prompt) : prompt;
-    return generateSteps(this.models, ids, { ...DEFAULT_PARAMS, ...params }, { ...DEFAULT_SPEC_CONFIG, ...config }, signal);
+    return generateSteps(this.models, ids, { ...DEFAULT_PARAMS, ...params }, resolveSpecConfig(config), signal);
   }
 
   async generate(
     prompt: string | readonly number[],
     params: Partial<GenerateParams> = {},
-    config: Partial<SpecConfig> = {},
+    config: SpecConfigInput = {},
     signal?: AbortSignal,
   ): Promise<GenerateResult & { steps: StepRecord[] }> {
     const steps: StepRecord[] = [];

@@ -24,10 +24,21 @@ export interface SpecConfig {
   /** lossy: accept a draft token when the target's probability for it is at least this. */
   lossyThreshold: number;
   ngram: { minN: number; maxN: number };
-  tree: { width: number; depth: number };
+  /**
+   * tree: at most `width` branches of at most `depth` tokens. A branch beyond the first is only
+   * opened when the draft gives its first token at least `branchMinProb`: every extra branch costs
+   * a full row of the target's verification pass, so it must have a real chance of being the one.
+   */
+  tree: { width: number; depth: number; branchMinProb: number };
   /** Keep only the first `sink` and last `recent` draft KV positions; null keeps all. */
   draftWindow: { sink: number; recent: number } | null;
 }
+
+/** A partial SpecConfig whose nested groups may be partial too; see resolveSpecConfig. */
+export type SpecConfigInput = Partial<Omit<SpecConfig, "ngram" | "tree">> & {
+  ngram?: Partial<SpecConfig["ngram"]>;
+  tree?: Partial<SpecConfig["tree"]>;
+};
 
 export const DEFAULT_SPEC_CONFIG: SpecConfig = {
   proposer: "draft-model",
@@ -37,7 +48,7 @@ export const DEFAULT_SPEC_CONFIG: SpecConfig = {
   draftConfidence: 0,
   lossyThreshold: 0.3,
   ngram: { minN: 1, maxN: 4 },
-  tree: { width: 2, depth: 4 },
+  tree: { width: 2, depth: 4, branchMinProb: 0.1 },
   draftWindow: null,
 };
 
@@ -181,4 +192,14 @@ export interface GenerateResult {
   summary: SpecSummary;
   models: { target: ModelId; draft: ModelId | null };
   timings: { prefillMs: number; totalMs: number; firstTokenMs: number };
+}
+
+/** Fill a partial config from the defaults, merging the nested groups field by field. */
+export function resolveSpecConfig(input: SpecConfigInput = {}): SpecConfig {
+  return {
+    ...DEFAULT_SPEC_CONFIG,
+    ...input,
+    ngram: { ...DEFAULT_SPEC_CONFIG.ngram, ...input.ngram },
+    tree: { ...DEFAULT_SPEC_CONFIG.tree, ...input.tree },
+  };
 }

@@ -20,7 +20,7 @@ export function createProposer(config: SpecConfig, draft: CausalLM | null): Prop
     case "draft-model":
       return new DraftModelProposer(new DraftState(needDraft(), config.draftWindow), config.draftConfidence);
     case "tree":
-      return new TreeProposer(new DraftState(needDraft(), config.draftWindow), config.tree.width, config.tree.depth, config.draftConfidence);
+      return new TreeProposer(new DraftState(needDraft(), config.draftWindow), config.tree.width, config.tree.depth, config.tree.branchMinProb, config.draftConfidence);
     case "ngram":
       return new NgramProposer(config.ngram.minN, config.ngram.maxN);
     case "off":

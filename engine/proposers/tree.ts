@@ -1,5 +1,6 @@
 /**
- * tree: branch into the draft's `width` most likely first tokens, then continue each branch greedily
+ * tree: branch into the draft's `width` most likely first tokens (a branch beyond the first only when
+ * the draft gives its token at least `branchMinProb`), then continue each branch greedily
  * to `depth`, all branches as rows of one batched draft pass per level. The target verifies every
  * branch in one batched pass (rows sharing the committed prefix) and the longest accepted path wins.
  * Candidates are chosen deterministically, so the verifier treats them as point masses, which keeps
@@ -18,6 +19,7 @@ export class TreeProposer implements Proposer {
     private readonly state: DraftState,
     private readonly width: number,
     private readonly depth: number,
+    private readonly branchMinProb: number,
     private readonly confidence: number,
   ) {}
 
@@ -26,7 +28,7 @@ export class TreeProposer implements Proposer {
     const depth = Math.min(this.depth, input.k);
     const synced = await this.state.sync(input.tokens);
     const first = processedProbs(synced.logits, synced.logits.length - vocab, vocab, input.sampling, input.banned);
-    const roots = topTokens(first, this.width);
+    const roots = topTokens(first, this.width).filter((t, i) => i === 0 || first[t] >= this.branchMinProb);
     const paths: DraftPath[] = roots.map((t) => ({ tokens: [t], draftProbs: [first[t]], draftDists: [] }));
     if (depth > 1) this.state.fork(paths.length);
     for (let level = 1; level < depth; level++) {

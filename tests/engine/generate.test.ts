@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SpecEngine } from "@/engine/engine";
 import { processedProbs } from "@/engine/sampling";
-import type { GenerateParams, SpecConfig } from "@/engine/types";
+import type { GenerateParams, SpecConfigInput } from "@/engine/types";
 import { DRAFT_DIR, TARGET_DIR, heldoutPrompts } from "../support/models";
 
 let engine: SpecEngine;
@@ -17,10 +17,10 @@ const ids = (r: { tokens: { id: number }[] }) => r.tokens.map((t) => t.id);
 
 describe("greedy speculation is lossless", () => {
   const prompts = heldoutPrompts(3);
-  const configs: Partial<SpecConfig>[] = [
+  const configs: SpecConfigInput[] = [
     { proposer: "draft-model", kMax: 4 },
     { proposer: "draft-model", kMax: 3, adaptiveK: true, draftConfidence: 0.3 },
-    { proposer: "tree", tree: { width: 2, depth: 4 } },
+    { proposer: "tree", tree: { width: 2, depth: 4, branchMinProb: 0 } },
     { proposer: "ngram", ngram: { minN: 1, maxN: 3 } },
     { proposer: "draft-model", draftWindow: { sink: 4, recent: 16 } },
   ];
