@@ -12,7 +12,7 @@ import type { Proposer } from "./proposers";
 import { createRng, type Rng } from "./rng";
 import type { CausalLM } from "./runtime/causal-lm";
 import type { KvCache } from "./runtime/kv-cache";
-import { logSoftmaxAt, processedProbs, type SamplingParams } from "./sampling";
+import { logSoftmaxAt, processedProbs, topLogSoftmax, type SamplingParams } from "./sampling";
 import { AdaptiveK, SpecStats } from "./stats";
 import type { TextTokenizer } from "./tokenizer";
 import type {
@@ -115,9 +115,13 @@ export async function* generateSteps(
       const emitted: OutputToken[] = [];
       for (const t of newTokens) {
         if (t.id === tokenizer.eosId && !params.ignoreEos) { finishReason = "eos"; break; }
+        const offset = (row * seq + t.pos) * vocab;
         const token: OutputToken = {
           id: t.id, text: tokenizer.tokenText(t.id), origin: t.origin, prob: t.prob, step: index,
-          logprob: logSoftmaxAt(pass.out.logits, (row * seq + t.pos) * vocab, vocab, t.id),
+          logprob: logSoftmaxAt(pass.out.logits, offset, vocab, t.id),
+          topLogprobs: params.topLogprobs > 0
+            ? topLogSoftmax(pass.out.logits, offset, vocab, params.topLogprobs).map((a) => ({ ...a, text: tokenizer.tokenText(a.id) }))
+            : [],
         };
         output.push(token);
         emitted.push(token);

@@ -103,10 +103,31 @@ export function sample(probs: Float32Array, rng: Rng): number {
   return last;
 }
 
-export function logSoftmaxAt(logits: Float32Array, offset: number, vocab: number, token: number): number {
+/** log Σ exp over one row of logits. */
+function logSumExp(logits: Float32Array, offset: number, vocab: number): number {
   let max = -Infinity;
   for (let i = 0; i < vocab; i++) max = Math.max(max, logits[offset + i]);
   let sum = 0;
   for (let i = 0; i < vocab; i++) sum += Math.exp(logits[offset + i] - max);
-  return logits[offset + token] - max - Math.log(sum);
+  return max + Math.log(sum);
+}
+
+/** The log-softmax of `token` in one row of logits. */
+export function logSoftmaxAt(logits: Float32Array, offset: number, vocab: number, token: number): number {
+  return logits[offset + token] - logSumExp(logits, offset, vocab);
+}
+
+/** The `n` most likely tokens of one row of logits with their log-softmax, most likely first. */
+export function topLogSoftmax(logits: Float32Array, offset: number, vocab: number, n: number): { id: number; logprob: number }[] {
+  const lse = logSumExp(logits, offset, vocab);
+  const best: number[] = [];
+  for (let i = 0; i < vocab; i++) {
+    let pos = best.length;
+    while (pos > 0 && logits[offset + best[pos - 1]] < logits[offset + i]) pos--;
+    if (pos < n) {
+      best.splice(pos, 0, i);
+      if (best.length > n) best.pop();
+    }
+  }
+  return best.map((id) => ({ id, logprob: logits[offset + id] - lse }));
 }

@@ -61,6 +61,8 @@ export interface GenerateParams extends SamplingParams {
   seed: number;
   /** Wall-clock budget in ms for the whole request; 0 means none. */
   timeBudgetMs: number;
+  /** How many most likely alternatives to report per output token (OpenAI top_logprobs), 0-20. */
+  topLogprobs: number;
 }
 
 export const DEFAULT_PARAMS: GenerateParams = {
@@ -73,6 +75,7 @@ export const DEFAULT_PARAMS: GenerateParams = {
   stop: [],
   seed: 0,
   timeBudgetMs: 0,
+  topLogprobs: 0,
 };
 
 /** One root-to-leaf path of draft tokens. A chain proposal has one path, a tree several. */
@@ -144,6 +147,8 @@ export interface OutputToken {
   prob: number;
   /** Natural-log probability under the target's unprocessed distribution (for logprobs). */
   logprob: number;
+  /** [topLogprobs] the target's most likely tokens at this position; empty unless requested. */
+  topLogprobs: { id: number; text: string; logprob: number }[];
   step: number;
 }
 

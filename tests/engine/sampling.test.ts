@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { createRng } from "@/engine/rng";
-import { argmax, processedProbs, sample } from "@/engine/sampling";
+import { argmax, logSoftmaxAt, processedProbs, sample, topLogSoftmax } from "@/engine/sampling";
 import { findStop } from "@/engine/generate";
 
 const logits = Float32Array.from([2, 1, 0, -1, 0.5]);
@@ -36,6 +36,16 @@ describe("processed distributions", () => {
     const draw = (seed: number) => { const r = createRng(seed); return Array.from({ length: 20 }, () => sample(p, r)); };
     expect(draw(5)).toEqual(draw(5));
     expect(draw(5)).not.toEqual(draw(6));
+  });
+});
+
+describe("log-probabilities", () => {
+  it("top alternatives are the most likely tokens with their log-softmax, most likely first", () => {
+    const top = topLogSoftmax(logits, 0, 5, 3);
+    expect(top.map((t) => t.id)).toEqual([0, 1, 4]);
+    for (const t of top) expect(t.logprob).toBeCloseTo(logSoftmaxAt(logits, 0, 5, t.id), 6);
+    const total = [0, 1, 2, 3, 4].reduce((s, i) => s + Math.exp(logSoftmaxAt(logits, 0, 5, i)), 0);
+    expect(total).toBeCloseTo(1, 6);
   });
 });
 
