@@ -6,6 +6,7 @@ import { formatModelId } from "@/engine/runtime/model-folder";
 import { traceGeneration } from "@/engine/telemetry";
 import { PROPOSERS, VERIFY_MODES, type GenerateParams, type GenerateResult, type SpecConfig } from "@/engine/types";
 import { DEFAULT_PARAMS, DEFAULT_SPEC_CONFIG } from "@/engine/types";
+import type { SpecEngine } from "@/engine/engine";
 import { getEngine } from "./engine";
 
 /** POST /api/generate body (snake_case on the wire). Unknown fields are rejected, so typos surface. */
@@ -20,6 +21,7 @@ export const generateBodySchema = z.strictObject({
   seed: z.number().int().min(0).max(2 ** 31 - 1).default(0),
   stop: z.union([z.string().min(1), z.array(z.string().min(1)).max(8)]).optional(),
   time_budget_ms: z.number().int().min(0).default(0),
+  top_logprobs: z.number().int().min(0).max(20).default(0),
   proposer: z.enum(PROPOSERS).optional(),
   verify: z.enum(VERIFY_MODES).optional(),
   k_max: z.number().int().min(1).max(16).optional(),
@@ -46,6 +48,7 @@ export function toEngineInputs(body: GenerateBody): { params: GenerateParams; co
     seed: body.seed,
     stop: body.stop === undefined ? [] : typeof body.stop === "string" ? [body.stop] : body.stop,
     timeBudgetMs: body.time_budget_ms,
+    topLogprobs: body.top_logprobs,
   };
   const d = DEFAULT_SPEC_CONFIG;
   const config: SpecConfig = {
@@ -62,6 +65,16 @@ export function toEngineInputs(body: GenerateBody): { params: GenerateParams; co
       : d.tree,
   };
   return { params, config };
+}
+
+/**
+ * The models a request actually runs on: the draft only when the proposer uses it, as the engine
+ * reports in GenerateResult.models, so no span credits (or blames) a draft model that took no part.
+ */
+function requestModels(engine: SpecEngine, config: SpecConfig): SpecEngine["modelIds"] {
+  const { target, draft } = engine.modelIds;
+  const usesDraft = config.proposer === "draft-model" || config.proposer === "tree";
+  return { target, draft: usesDraft ? draft : null };
 }
 
 export interface GenerationOutcome {
@@ -86,7 +99,7 @@ export async function runGeneration(
   const run = async () => {
     const stream = traceGeneration(
       engine.stream(promptTokenIds, params, config, options.signal),
-      { prompt, promptTokenIds, params, config, models: engine.modelIds, endpoint: options.endpoint, configVersion: options.configVersion },
+      { prompt, promptTokenIds, params, config, models: requestModels(engine, config), endpoint: options.endpoint, configVersion: options.configVersion },
       (span) => (traceId = span.spanContext().traceId),
     );
     for (;;) {
@@ -115,6 +128,9 @@ export function generationResponse({ traceId, result }: GenerationOutcome) {
     },
     summary: result.summary,
     timings: result.timings,
-    tokens: result.tokens.map((t) => ({ id: t.id, text: t.text, origin: t.origin, prob: t.prob, logprob: t.logprob, step: t.step })),
+    tokens: result.tokens.map((t) => ({
+      id: t.id, text: t.text, origin: t.origin, prob: t.prob, logprob: t.logprob, step: t.step,
+      ...(t.topLogprobs.length > 0 ? { top_logprobs: t.topLogprobs } : {}),
+    })),
   };
 }

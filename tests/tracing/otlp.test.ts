@@ -42,7 +42,7 @@ async function localTrace(): Promise<string> {
 }
 
 function post(body: Uint8Array | string, headers: Record<string, string>): Promise<Response> {
-  return POST(new Request("http://localhost/api/otlp/v1/traces", { method: "POST", body, headers }));
+  return POST(new Request("http://localhost/api/otlp/v1/traces", { method: "POST", body: typeof body === "string" ? body : new Uint8Array(body), headers }));
 }
 
 function ingestedCounts() {

@@ -29,7 +29,7 @@ export async function POST(request: Request): Promise<Response> {
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     // RangeError: the request cannot run as asked (e.g. prompt + max_tokens exceed the context).
-    if (error instanceof RangeError) return errorResponse(400, message);
+    if (error instanceof RangeError || /needs a draft model/.test(message)) return errorResponse(400, message);
     if (/ENOENT|no model\.onnx|no config\.json/.test(message)) return errorResponse(503, `models not available: ${message}`, "unavailable");
     return errorResponse(500, message, "internal");
   }

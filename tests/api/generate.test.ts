@@ -1,0 +1,103 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { POST } from "@/app/api/generate/route";
+import { GET as getTraceRoute } from "@/app/api/traces/[traceId]/route";
+import { GET as healthRoute } from "@/app/api/health/route";
+import { closeDatabase } from "@/db/client";
+import { setActiveProcessor } from "@/db/tracing/runtime";
+import { DRAFT_DIR, TARGET_DIR } from "../support/models";
+import { startTracingFixture, type TracingFixture } from "../tracing/helpers";
+
+/*
+ * End to end: POST /api/generate on the real engine (the shipped pair, or SPECLENS_TARGET_DIR /
+ * SPECLENS_DRAFT_DIR) with a real tracer provider and the SQLite processor; the trace id it returns
+ * must read back from GET /api/traces/{id} with everything the engine emitted.
+ */
+
+let fx: TracingFixture;
+const saved = { db: process.env.SPECLENS_DB, target: process.env.SPECLENS_TARGET_DIR, draft: process.env.SPECLENS_DRAFT_DIR, threads: process.env.SPECLENS_THREADS };
+
+beforeAll(() => {
+  fx = startTracingFixture();
+  process.env.SPECLENS_DB = fx.database.path;
+  process.env.SPECLENS_TARGET_DIR = TARGET_DIR;
+  process.env.SPECLENS_DRAFT_DIR = DRAFT_DIR;
+  process.env.SPECLENS_THREADS = "1";
+  setActiveProcessor(fx.processor);
+});
+afterAll(async () => {
+  setActiveProcessor(null);
+  closeDatabase();
+  for (const [k, v] of Object.entries({ SPECLENS_DB: saved.db, SPECLENS_TARGET_DIR: saved.target, SPECLENS_DRAFT_DIR: saved.draft, SPECLENS_THREADS: saved.threads })) {
+    if (v === undefined) delete process.env[k];
+    else process.env[k] = v;
+  }
+  await fx.close();
+});
+
+const generate = (body: unknown) =>
+  POST(new Request("http://localhost/api/generate", { method: "POST", body: JSON.stringify(body), headers: { "content-type": "application/json" } }));
+
+interface GenerateBody {
+  trace_id: string;
+  text: string;
+  finish_reason: string;
+  summary: { steps: number; drafted: number; accepted: number; acceptanceRate: number };
+  models: { target: { model_id: string; sha256: string }; draft: { model_id: string; sha256: string } | null };
+  tokens: { id: number; text: string; origin: string; prob: number; logprob: number; step: number }[];
+}
+
+describe("POST /api/generate, traced end to end", () => {
+  it.each(["draft-model", "ngram", "tree"] as const)("stores the %s generation it answers, step by step and token by token", async (proposer) => {
+    const response = await generate({ prompt: "The jury said that the city", max_tokens: 24, proposer, seed: 3, k_max: 3 });
+    expect(response.status).toBe(200);
+    const out = (await response.json()) as GenerateBody;
+    expect(out.trace_id).toMatch(/^[0-9a-f]{32}$/);
+
+    const traceResponse = await getTraceRoute(new Request(`http://localhost/api/traces/${out.trace_id}`), { params: Promise.resolve({ traceId: out.trace_id }) });
+    expect(traceResponse.status).toBe(200);
+    const trace = (await traceResponse.json()) as {
+      request: Record<string, unknown>;
+      steps: { index: number; proposer: string; proposals: { tokens: number[] }[]; verification: { accepted: number; positions: unknown[] }; rollback: { target: { dropped: number } } }[];
+      tokens: { position: number; id: number; text: string; origin: string; prob: number; logprob: number; step: number }[];
+      params: { maxTokens: number; seed: number };
+      config: { proposer: string; kMax: number };
+    };
+    expect(trace.request).toMatchObject({
+      completion: out.text, finishReason: out.finish_reason, proposer, endpoint: "POST /api/generate",
+      targetModelId: out.models.target.model_id, targetSha256: out.models.target.sha256,
+      // The engine names a draft model only when the proposer used one (not for n-gram lookup).
+      draftModelId: out.models.draft?.model_id ?? null, draftSha256: out.models.draft?.sha256 ?? null,
+      steps: out.summary.steps, drafted: out.summary.drafted, accepted: out.summary.accepted, outputTokens: out.tokens.length,
+      maxTokens: 24, seed: 3,
+    });
+    expect(trace.params).toMatchObject({ maxTokens: 24, seed: 3 });
+    expect(trace.config).toMatchObject({ proposer, kMax: 3 });
+    expect(trace.steps.map((s) => s.index)).toEqual(Array.from({ length: out.summary.steps }, (_, i) => i));
+    expect(trace.steps.reduce((n, s) => n + s.verification.accepted, 0)).toBe(out.summary.accepted);
+    expect(trace.tokens).toEqual(out.tokens.map((t, position) => ({ position, ...t })));
+    expect(new Set(trace.tokens.map((t) => t.origin)).size).toBeGreaterThan(0);
+  });
+
+  it("lists the loaded models in /api/health once the engine is loaded", async () => {
+    const health = (await healthRoute().json()) as { models: { role: string; modelId: string }[] };
+    expect(health.models.map((m) => m.role)).toEqual(["target", "draft"]);
+  });
+
+  it.each([
+    [{ max_tokens: 4 }, /^prompt:/],
+    [{ prompt: "x", max_tokens: 0 }, /^max_tokens:/],
+    [{ prompt: "x", temperature: -1 }, /^temperature:/],
+    [{ prompt: "x", proposer: "magic" }, /^proposer:/],
+    [{ prompt: "x", tree: { width: 2 } }, /^tree\.depth:/],
+    [{ prompt: "x", colour: "red" }, /colour/],
+  ])("rejects %j with 400 naming the field", async (body, message) => {
+    const response = await generate(body);
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as { error: { message: string } }).error.message).toMatch(message);
+  });
+
+  it("rejects a body that is not JSON", async () => {
+    const response = await POST(new Request("http://localhost/api/generate", { method: "POST", body: "{" }));
+    expect(response.status).toBe(400);
+  });
+});
