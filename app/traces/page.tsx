@@ -1,4 +1,5 @@
 import type { Metadata } from "next";
+import Link from "next/link";
 import { EmptyState } from "@/app/_components/EmptyState";
 import { PageHeader } from "@/app/_components/PageHeader";
 import { formatDurationNs, formatTimestampNs, shortId } from "@/app/_lib/format";
@@ -56,7 +57,7 @@ export default function TracesPage() {
               {traces.map((trace) => (
                 <tr key={trace.traceId}>
                   <td className="mono" title={trace.traceId}>
-                    {shortId(trace.traceId)}
+                    <Link href={`/traces/${trace.traceId}`}>{shortId(trace.traceId)}</Link>
                   </td>
                   <td>{trace.rootName ?? <span className="muted">root span not exported</span>}</td>
                   <td className="mono">{formatTimestampNs(trace.startTimeNs)}</td>
