@@ -18,7 +18,7 @@ export interface RetentionPolicy {
 }
 
 /** SPECLENS_RETENTION_DAYS and SPECLENS_MAX_DB_MB; unset or 0 disables a limit. */
-export function retentionFromEnv(env: NodeJS.ProcessEnv = process.env): RetentionPolicy {
+export function retentionFromEnv(env: Record<string, string | undefined> = process.env): RetentionPolicy {
   const positive = (value: string | undefined) => {
     const n = Number(value);
     return value && Number.isFinite(n) && n > 0 ? n : null;

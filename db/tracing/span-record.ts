@@ -56,9 +56,22 @@ function copyAttributes(attrs: Readonly<Record<string, unknown>>): AttributeMap 
   return out;
 }
 
+// The SDK shares one Resource between all spans of a provider: convert it once, keeping its identity
+// (the store caches its JSON by object).
+const resources = new WeakMap<object, { attributes: AttributeMap; node: string }>();
+function resourceOf(span: ReadableSpan): { attributes: AttributeMap; node: string } {
+  let entry = resources.get(span.resource);
+  if (!entry) {
+    const attributes = copyAttributes(span.resource.attributes);
+    entry = { attributes, node: nodeOf(attributes) };
+    resources.set(span.resource, entry);
+  }
+  return entry;
+}
+
 export function fromReadableSpan(span: ReadableSpan): SpanRecord {
   const context = span.spanContext();
-  const resource = copyAttributes(span.resource.attributes);
+  const resource = resourceOf(span);
   return {
     traceId: context.traceId,
     spanId: context.spanId,
@@ -69,10 +82,11 @@ export function fromReadableSpan(span: ReadableSpan): SpanRecord {
     endTimeNs: hrTimeToNs(span.endTime),
     statusCode: span.status.code,
     statusMessage: span.status.message ?? null,
-    attributes: copyAttributes(span.attributes),
+    // A finished span is immutable, so its attributes object is used as is, without a copy.
+    attributes: span.attributes as AttributeMap,
     events: span.events.map((e) => ({ name: e.name, timeNs: hrTimeToNs(e.time), attributes: copyAttributes(e.attributes ?? {}) })),
-    resource,
+    resource: resource.attributes,
     scopeName: span.instrumentationScope.name ?? null,
-    node: nodeOf(resource),
+    node: resource.node,
   };
 }

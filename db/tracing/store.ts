@@ -17,7 +17,27 @@ export interface WriteResult {
   duplicates: number;
 }
 
-const jsonText = (value: unknown) => JSON.stringify(value, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v));
+const bigintAsString = (_key: string, value: unknown) => (typeof value === "bigint" ? value.toString() : value);
+
+/** JSON text; a replacer slows JSON.stringify down several times, so it is only used when a bigint is present. */
+function jsonText(value: unknown): string {
+  try {
+    return JSON.stringify(value);
+  } catch {
+    return JSON.stringify(value, bigintAsString);
+  }
+}
+
+// Every span of a process shares one resource object: serialise it once.
+const resourceJson = new WeakMap<object, string>();
+function resourceText(resource: object): string {
+  let text = resourceJson.get(resource);
+  if (text === undefined) {
+    text = jsonText(resource);
+    resourceJson.set(resource, text);
+  }
+  return text;
+}
 
 function camelToSnake(key: string): string {
   return key.replace(/[A-Z0-9]+/g, (m) => `_${m.toLowerCase()}`).replace(/([a-z])_(\d)/g, "$1$2");
@@ -96,7 +116,7 @@ function writeAll(s: Statements, records: SpanRecord[]): WriteResult {
   for (const r of records) {
     const inserted = s.span.run(
       r.traceId, r.spanId, r.parentSpanId, r.name, r.kind, r.startTimeNs, r.endTimeNs, r.statusCode, r.statusMessage,
-      jsonText(r.attributes), jsonText(r.resource), r.scopeName, r.node,
+      jsonText(r.attributes), resourceText(r.resource), r.scopeName, r.node,
     );
     if (inserted.changes === 0) {
       duplicates += 1;
