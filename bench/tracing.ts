@@ -328,7 +328,7 @@ async function main(): Promise<void> {
     `| steps stored / emitted | ${concurrentResult.stepsStored} / ${concurrentResult.stepsEmitted} |`,
     `| tokens stored / emitted | ${concurrentResult.tokensStored} / ${concurrentResult.tokensEmitted} |`,
     `| dropped spans | ${concurrentResult.dropped} |`,
-    `| peak exporter buffer | ${concurrentResult.peakQueuedSpans} spans (~${mb(concurrentResult.peakQueuedBytesEstimate)} MB of attributes) |`,
+    `| peak exporter buffer | ${concurrentResult.peakQueuedSpans} spans (~${Math.round(concurrentResult.peakQueuedBytesEstimate / 1024)} KiB of attributes) |`,
     `| peak heap growth / peak RSS during the run | ${concurrentResult.peakHeapDeltaMb} MB / ${concurrentResult.peakRssMb} MB |`,
     "",
   ].join("\n");

@@ -1,6 +1,6 @@
 import "server-only";
+import type { SpecEngine } from "@/engine/engine";
 import { formatModelId } from "@/engine/runtime/model-folder";
-import { SpecEngine } from "@/engine/engine";
 
 /*
  * The process-wide engine: loaded once, lazily, on the first request that needs it, and shared by
@@ -11,17 +11,20 @@ import { SpecEngine } from "@/engine/engine";
 const holder = globalThis as typeof globalThis & { __speclensEngine?: Promise<SpecEngine>; __speclensEngineLoaded?: SpecEngine };
 
 export function getEngine(): Promise<SpecEngine> {
-  holder.__speclensEngine ??= SpecEngine.load({ threads: Number(process.env.SPECLENS_THREADS) || undefined }).then(
-    (engine) => {
-      holder.__speclensEngineLoaded = engine;
-      return engine;
-    },
-    (error: unknown) => {
-      // Not cached: the next request retries (e.g. once the model files are in place).
-      holder.__speclensEngine = undefined;
-      throw error;
-    },
-  );
+  // Imported here, not at the top: /api/health reads loadedModels() and must not pull in onnxruntime.
+  holder.__speclensEngine ??= import("@/engine/engine")
+    .then(({ SpecEngine }) => SpecEngine.load({ threads: Number(process.env.SPECLENS_THREADS) || undefined }))
+    .then(
+      (engine) => {
+        holder.__speclensEngineLoaded = engine;
+        return engine;
+      },
+      (error: unknown) => {
+        // Not cached: the next request retries (e.g. once the model files are in place).
+        holder.__speclensEngine = undefined;
+        throw error;
+      },
+    );
   return holder.__speclensEngine;
 }
 

@@ -78,9 +78,16 @@ describe("POST /api/generate, traced end to end", () => {
     expect(new Set(trace.tokens.map((t) => t.origin)).size).toBeGreaterThan(0);
   });
 
-  it("lists the loaded models in /api/health once the engine is loaded", async () => {
-    const health = (await healthRoute().json()) as { models: { role: string; modelId: string }[] };
+  it("lists the loaded models and the exporter's counters in /api/health", async () => {
+    const health = (await healthRoute().json()) as {
+      models: { role: string; modelId: string }[];
+      tracing: { status: string; exporter: { exported: number; dropped: number; failures: number; queued: number } };
+    };
     expect(health.models.map((m) => m.role)).toEqual(["target", "draft"]);
+    expect(health.models[0].modelId).toMatch(/@sha256:[0-9a-f]{12}$/);
+    expect(health.tracing.status).toBe("ok");
+    expect(health.tracing.exporter).toMatchObject({ dropped: 0, failures: 0, queued: 0 });
+    expect(health.tracing.exporter.exported).toBeGreaterThan(3);
   });
 
   it.each([
