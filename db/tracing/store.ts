@@ -43,9 +43,9 @@ function camelToSnake(key: string): string {
   return key.replace(/[A-Z0-9]+/g, (m) => `_${m.toLowerCase()}`).replace(/([a-z])_(\d)/g, "$1$2");
 }
 
-/** INSERT for every column of a derived row type; the column list is derived from one sample row. */
+/** INSERT for every listed column, bound positionally (faster than named parameters). */
 function insertSql(table: string, columns: string[]): string {
-  return `INSERT OR REPLACE INTO ${table} (${columns.map(camelToSnake).join(", ")}) VALUES (${columns.map((c) => `@${c}`).join(", ")})`;
+  return `INSERT OR REPLACE INTO ${table} (${columns.map(camelToSnake).join(", ")}) VALUES (${columns.map(() => "?").join(", ")})`;
 }
 
 const REQUEST_COLUMNS: (keyof NewRequestRow)[] = [
@@ -61,7 +61,7 @@ const STEP_COLUMNS: (keyof NewStepRow)[] = [
   "emitted", "rollbackTargetDropped", "rollbackTargetBefore", "rollbackTargetAfter", "rollbackDraftDropped",
   "rollbackDraftBefore", "rollbackDraftAfter", "draftMs", "verifyMs", "overheadMs", "kvTargetBytes", "kvDraftBytes",
 ];
-const TOKEN_COLUMNS: (keyof NewTokenRow)[] = ["traceId", "stepIndex", "offset", "tokenId", "text", "origin", "prob", "logprob"];
+const TOKEN_COLUMNS: (keyof NewTokenRow)[] = ["traceId", "stepIndex", "offset", "position", "tokenId", "text", "origin", "prob", "logprob"];
 
 interface Statements {
   span: Database.Statement;
@@ -70,6 +70,8 @@ interface Statements {
   step: Database.Statement;
   token: Database.Statement;
   positions: Database.Statement;
+  stepsBefore: Database.Statement;
+  laterStep: Database.Statement;
   write: Database.Transaction<(records: SpanRecord[]) => WriteResult>;
 }
 
@@ -88,31 +90,59 @@ function statementsFor(sqlite: Database.Database): Statements {
     request: sqlite.prepare(insertSql("requests", REQUEST_COLUMNS)),
     step: sqlite.prepare(insertSql("steps", STEP_COLUMNS)),
     token: sqlite.prepare(insertSql("tokens", TOKEN_COLUMNS)),
-    // Steps may arrive in any order (several batches, or OTLP from another node): positions are
-    // renumbered over the whole trace whenever one of its steps is written.
+    // The slow path of token positions (see nextPosition): renumber a whole trace. A step is
+    // positioned only when every earlier step is stored (its rank among the stored steps equals its
+    // index); tokens after a missing step stay NULL until it arrives.
     positions: sqlite.prepare(
       `UPDATE tokens SET position = r.pos
-         FROM (SELECT step_index AS s, offset AS o, row_number() OVER (ORDER BY step_index, offset) - 1 AS pos
-                 FROM tokens WHERE trace_id = @traceId) AS r
+         FROM (SELECT t.step_index AS s, t.offset AS o,
+                      CASE WHEN st.rank = t.step_index THEN row_number() OVER (ORDER BY t.step_index, t.offset) - 1 END AS pos
+                 FROM tokens AS t
+                 JOIN (SELECT step_index, row_number() OVER (ORDER BY step_index) - 1 AS rank
+                         FROM steps WHERE trace_id = @traceId) AS st ON st.step_index = t.step_index
+                WHERE t.trace_id = @traceId) AS r
         WHERE tokens.trace_id = @traceId AND tokens.step_index = r.s AND tokens.offset = r.o
           AND tokens.position IS NOT r.pos`,
     ),
+    stepsBefore: sqlite.prepare(
+      `SELECT count(*) AS n, coalesce(sum(emitted), 0) AS tokens FROM steps WHERE trace_id = ? AND step_index < ?`,
+    ),
+    laterStep: sqlite.prepare(`SELECT 1 FROM steps WHERE trace_id = ? AND step_index > ? LIMIT 1`),
   } as Statements;
   s.write = sqlite.transaction((records: SpanRecord[]) => writeAll(s, records));
   cache.set(sqlite, s);
   return s;
 }
 
-function row<T extends object>(columns: (keyof T)[], value: T): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const c of columns) out[c as string] = value[c] ?? null;
-  return out;
+function row<T extends object>(columns: (keyof T)[], value: T): unknown[] {
+  return columns.map((c) => value[c] ?? null);
+}
+
+/** Where the next step of a trace starts in the completion, for the steps of one batch. */
+type Cursor = Map<string, { nextStep: number; nextPosition: number }>;
+
+/**
+ * The position in the completion of a step's first token, or null when an earlier step of its trace
+ * is not stored yet. Steps normally arrive in order, so this is one indexed count per trace and batch;
+ * a step that arrives early or late (separate OTLP batches) marks its trace for renumbering instead.
+ */
+function nextPosition(s: Statements, cursor: Cursor, renumber: Set<string>, traceId: string, stepIndex: number): number | null {
+  const known = cursor.get(traceId);
+  if (known && known.nextStep === stepIndex) return known.nextPosition;
+  const before = s.stepsBefore.get(traceId, stepIndex) as { n: bigint; tokens: bigint };
+  if (s.laterStep.get(traceId, stepIndex)) renumber.add(traceId);
+  if (Number(before.n) !== stepIndex) {
+    renumber.add(traceId);
+    return null;
+  }
+  return Number(before.tokens);
 }
 
 function writeAll(s: Statements, records: SpanRecord[]): WriteResult {
   let written = 0;
   let duplicates = 0;
-  const tracesWithSteps = new Set<string>();
+  const cursor: Cursor = new Map();
+  const renumber = new Set<string>();
   for (const r of records) {
     const inserted = s.span.run(
       r.traceId, r.spanId, r.parentSpanId, r.name, r.kind, r.startTimeNs, r.endTimeNs, r.statusCode, r.statusMessage,
@@ -127,12 +157,15 @@ function writeAll(s: Statements, records: SpanRecord[]): WriteResult {
     const derived = deriveRows(r);
     if (derived.kind === "request") s.request.run(row(REQUEST_COLUMNS, derived.request));
     if (derived.kind === "step") {
-      s.step.run(row(STEP_COLUMNS, derived.step));
-      for (const t of derived.tokens) s.token.run(row(TOKEN_COLUMNS, t));
-      tracesWithSteps.add(r.traceId);
+      const { step, tokens } = derived;
+      const first = nextPosition(s, cursor, renumber, r.traceId, step.stepIndex);
+      s.step.run(row(STEP_COLUMNS, step));
+      for (const t of tokens) s.token.run(row(TOKEN_COLUMNS, { ...t, position: first === null ? null : first + t.offset }));
+      if (first === null) cursor.delete(r.traceId);
+      else cursor.set(r.traceId, { nextStep: step.stepIndex + 1, nextPosition: first + tokens.length });
     }
   }
-  for (const traceId of tracesWithSteps) s.positions.run({ traceId });
+  for (const traceId of renumber) s.positions.run({ traceId });
   return { written, duplicates };
 }
 
