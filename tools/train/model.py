@@ -20,6 +20,8 @@ class ModelConfig:
     max_position_embeddings: int = 1024
     rope_theta: float = 10000.0
     rms_norm_eps: float = 1e-5
+    # Residual dropout, active in training only (the corpus is small next to the model; export runs in eval mode).
+    dropout: float = 0.0
 
     @property
     def head_dim(self) -> int:
@@ -85,12 +87,13 @@ class Block(nn.Module):
         self.gate_proj = nn.Linear(cfg.hidden_size, cfg.intermediate_size, bias=False)
         self.up_proj = nn.Linear(cfg.hidden_size, cfg.intermediate_size, bias=False)
         self.down_proj = nn.Linear(cfg.intermediate_size, cfg.hidden_size, bias=False)
+        self.dropout = nn.Dropout(cfg.dropout)
 
     def forward(self, x, cos, sin, mask, past_k=None, past_v=None):
         h, present = self.self_attn(self.input_layernorm(x), cos, sin, mask, past_k, past_v)
-        x = x + h
+        x = x + self.dropout(h)
         y = self.post_attention_layernorm(x)
-        return x + self.down_proj(F.silu(self.gate_proj(y)) * self.up_proj(y)), present
+        return x + self.dropout(self.down_proj(F.silu(self.gate_proj(y)) * self.up_proj(y))), present
 
 
 class LlamaLM(nn.Module):
