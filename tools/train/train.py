@@ -83,6 +83,8 @@ def main() -> None:
     ap.add_argument("--short-frac", type=float, default=0.6, help="share of the budget spent on --short-seq")
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--alpha", type=float, default=0.9, help="distillation weight (draft role)")
+    ap.add_argument("--gen-data", help="token stream of the target's generations (generate_corpus.py), draft role")
+    ap.add_argument("--gen-frac", type=float, default=0.5, help="share of draft steps drawn from --gen-data")
     ap.add_argument("--eval-every", type=int, default=60)
     ap.add_argument("--eval-blocks", type=int, default=40)
     ap.add_argument("--threads", type=int, default=2)
@@ -120,9 +122,13 @@ def main() -> None:
         print(f"resumed from {args.resume} at step {start_step}", flush=True)
     # Offset the data seed on resume so the continued run does not replay the same batches.
     gen = torch.Generator().manual_seed(args.seed + start_step)
+    sources = [train_tokens]
+    if args.gen_data:
+        sources.append(load_tokens(args.gen_data))
+        print(f"distilling on {len(sources[1]):,} tokens of the target's own generations too", flush=True)
     short_rows = args.batch * args.seq // args.short_seq
-    short_data = batches(train_tokens, short_rows, args.short_seq, gen)
-    data = batches(train_tokens, args.batch, args.seq, gen)
+    short_data = [batches(t, short_rows, args.short_seq, gen) for t in sources]
+    data = [batches(t, args.batch, args.seq, gen) for t in sources]
     log = open(os.path.join(out_dir, "log.jsonl"), "a")
     print(f"{args.role}: {model.num_parameters():,} parameters, {len(train_tokens):,} training tokens", flush=True)
 
@@ -138,7 +144,8 @@ def main() -> None:
         lr = args.lr * min(1.0, (step - start_step + 1) / warmup) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
         for g in opt.param_groups:
             g["lr"] = lr
-        block = next(short_data if progress < args.short_frac else data)
+        source = 1 if len(sources) > 1 and torch.rand(1, generator=gen).item() < args.gen_frac else 0
+        block = next((short_data if progress < args.short_frac else data)[source])
         loss = distill_loss(model, teacher, block, args.alpha) if teacher else model.loss(block)
         opt.zero_grad(set_to_none=True)
         loss.backward()
