@@ -9,6 +9,15 @@ const nextConfig = {
   typescript: { ignoreBuildErrors: true },
   eslint: { ignoreDuringBuilds: true },
   poweredByHeader: false,
+  async rewrites() {
+    return {
+      // GET /metrics is the Prometheus endpoint (where vLLM and every scraper expect it) for any client
+      // that is not a browser; a browser asking for HTML gets the dashboard's Metrics page.
+      beforeFiles: [
+        { source: "/metrics", destination: "/api/metrics", missing: [{ type: "header", key: "accept", value: ".*text/html.*" }] },
+      ],
+    };
+  },
 };
 
 module.exports = nextConfig;

@@ -4,7 +4,8 @@
  * the same sessions.
  */
 import { resolve } from "node:path";
-import { generateSteps, type EngineModels } from "./generate";
+import { ChatTemplate } from "./chat";
+import { checkRequest, generateSteps, type EngineModels } from "./generate";
 import { CausalLM, type RuntimeOptions } from "./runtime/causal-lm";
 import type { ModelId } from "./runtime/model-folder";
 import { TextTokenizer } from "./tokenizer";
@@ -23,7 +24,11 @@ export interface EngineOptions extends RuntimeOptions {
 }
 
 export class SpecEngine {
-  private constructor(readonly models: EngineModels) {}
+  private constructor(
+    readonly models: EngineModels,
+    /** Renders chat messages for the target (its folder's template, or SpecLens's default). */
+    readonly chatTemplate: ChatTemplate,
+  ) {}
 
   static async load(options: EngineOptions = {}): Promise<SpecEngine> {
     const env = process.env;
@@ -38,7 +43,7 @@ export class SpecEngine {
     }
     const eos = target.folder.config.eos_token_id;
     const tokenizer = new TextTokenizer(target.folder.tokenizerPath, Array.isArray(eos) ? eos[0] : eos);
-    return new SpecEngine({ target, draft, tokenizer });
+    return new SpecEngine({ target, draft, tokenizer }, ChatTemplate.forModelFolder(targetDir));
   }
 
   get modelIds(): { target: ModelId; draft: ModelId | null } {
@@ -49,7 +54,10 @@ export class SpecEngine {
     return this.models.tokenizer;
   }
 
-  /** Stream step records as tokens are accepted; the generator's return value is the result. */
+  /**
+   * Stream step records as tokens are accepted; the generator's return value is the result.
+   * Throws a RequestError at once (not on the first step) when the request cannot run as asked.
+   */
   stream(
     prompt: string | readonly number[],
     params: Partial<GenerateParams> = {},
@@ -57,7 +65,11 @@ export class SpecEngine {
     signal?: AbortSignal,
   ): AsyncGenerator<StepRecord, GenerateResult> {
     const ids = typeof prompt === "string" ? this.models.tokenizer.encode(prompt) : prompt;
-    return generateSteps(this.models, ids, { ...DEFAULT_PARAMS, ...params }, resolveSpecConfig(config), signal);
+    const fullParams = { ...DEFAULT_PARAMS, ...params };
+    const fullConfig = resolveSpecConfig(config);
+    // Validate now, not at the generator's first step, so a bad request fails before anything streams.
+    checkRequest(this.models, ids.length, fullParams, fullConfig);
+    return generateSteps(this.models, ids, fullParams, fullConfig, signal);
   }
 
   async generate(

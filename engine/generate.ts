@@ -7,6 +7,7 @@
  * is fed together with the drafts, so the target pass yields the distribution after the last
  * committed token and after each draft token.
  */
+import { RequestError } from "./errors";
 import { createProposer } from "./proposers";
 import type { Proposer } from "./proposers";
 import { createRng, type Rng } from "./rng";
@@ -46,11 +47,7 @@ export async function* generateSteps(
   const sampling: SamplingParams = { temperature: params.temperature, topK: params.topK, topP: params.topP };
   const rng: Rng = createRng(params.seed);
   const prompt = promptIds.length > 0 ? [...promptIds] : [tokenizer.eosId];
-  if (prompt.length + params.maxTokens > target.maxPositions) {
-    throw new RangeError(
-      `prompt (${prompt.length} tokens) plus max_tokens (${params.maxTokens}) exceeds the model context of ${target.maxPositions}`,
-    );
-  }
+  checkRequest(models, prompt.length, params, config);
 
   const proposer: Proposer = createProposer(config, models.draft);
   let cache: KvCache = target.emptyCache();
@@ -63,7 +60,8 @@ export async function* generateSteps(
   let text = "";
 
   try {
-    if (prompt.length > 1) ({ cache } = await target.forward([prompt.slice(0, -1)], cache, 0));
+    // A request cancelled before it ran (e.g. while queued) ends at once, without a prefill.
+    if (!signal?.aborted && prompt.length > 1) ({ cache } = await target.forward([prompt.slice(0, -1)], cache, 0));
     const prefillMs = performance.now() - started;
 
     for (let index = 0; finishReason === null; index++) {
@@ -167,7 +165,37 @@ export async function* generateSteps(
   }
 }
 
-function usesDraft(config: SpecConfig): boolean {
+/**
+ * Throws a RequestError when the request cannot run as asked; called by generateSteps and, eagerly,
+ * by SpecEngine.stream so that servers can answer 400 before they start streaming.
+ */
+export function checkRequest(models: EngineModels, promptTokens: number, params: GenerateParams, config: SpecConfig): void {
+  const context = models.target.maxPositions;
+  if (promptTokens >= context) {
+    throw new RequestError("prompt", `prompt (${promptTokens} tokens) leaves no room in the model context of ${context} tokens`, "prompt");
+  }
+  if (Math.max(promptTokens, 1) + params.maxTokens > context) {
+    throw new RequestError("maxTokens", `prompt (${promptTokens} tokens) plus max_tokens (${params.maxTokens}) exceeds the model context of ${context} tokens`);
+  }
+  if (usesDraft(config) && !models.draft) {
+    throw new RequestError("proposer", `proposer ${config.proposer} needs a draft model, and none is loaded`, "config");
+  }
+  checkSpecConfig(config);
+}
+
+/** The relations between SpecConfig fields that no single field's range can express. */
+export function checkSpecConfig(config: SpecConfig): void {
+  if (config.ngram.minN > config.ngram.maxN) {
+    throw new RequestError("ngram.minN", `the shortest n-gram (${config.ngram.minN}) is longer than the longest (${config.ngram.maxN})`, "config");
+  }
+  const window = config.draftWindow;
+  // Rollback drops up to kMax + 1 draft positions, which must still be inside the recent window.
+  if (window && window.recent < config.kMax + 2) {
+    throw new RequestError("draftWindow.recent", `a recent window of ${window.recent} positions cannot hold a rollback at this draft length: it needs at least ${config.kMax + 2}`, "config");
+  }
+}
+
+export function usesDraft(config: Pick<SpecConfig, "proposer">): boolean {
   return config.proposer === "draft-model" || config.proposer === "tree";
 }
 

@@ -9,7 +9,7 @@
  * Every span carries the model_id of the target and, when one is used, of the draft.
  * Per-token and draft/verify data have no standard convention, so they live under speclens.*.
  */
-import { SpanStatusCode, trace, context, type Attributes, type Span } from "@opentelemetry/api";
+import { SpanStatusCode, trace, context, type Attributes, type Span, type Tracer } from "@opentelemetry/api";
 import { formatModelId, type ModelId } from "./runtime/model-folder";
 import type { GenerateParams, GenerateResult, SpecConfig, StepRecord } from "./types";
 
@@ -56,6 +56,10 @@ export const A = {
   prefillMs: "speclens.timing.prefill_ms",
   firstTokenMs: "speclens.timing.first_token_ms",
   totalMs: "speclens.timing.total_ms",
+  /** Time the request waited for an engine slot before it ran (set by the server). */
+  queueWaitMs: "speclens.timing.queue_wait_ms",
+  /** true when the generation ended because it was cancelled (client gone, abort). */
+  cancelled: "speclens.cancelled",
 
   stepIndex: "speclens.step.index",
   k: "speclens.step.k",
@@ -213,11 +217,14 @@ function resultAttributes(result: GenerateResult): Attributes {
 }
 
 /**
- * Wrap a generation so that it is traced: one request span, and one child span per step that covers
- * the time from asking for the step to receiving it. Yields exactly what the inner stream yields.
- * `onStart` receives the request span (its trace id is the request's trace id) before any work.
+ * Trace a generation: one request span, started now (so its trace id is known before any step runs,
+ * e.g. for a response header), and one child span per step covering the time from asking for the
+ * step to receiving it. The returned stream yields exactly what the inner stream yields and ends the
+ * request span when it finishes; drive it to the end (cancel through the engine's AbortSignal, which
+ * ends the trace as cancelled), since an abandoned stream leaves its span open. `onStart` receives
+ * the request span synchronously.
  */
-export async function* traceGeneration(
+export function traceGeneration(
   stream: AsyncGenerator<StepRecord, GenerateResult>,
   info: TraceInfo,
   onStart?: (span: Span) => void,
@@ -226,6 +233,15 @@ export async function* traceGeneration(
   const name = `${info.operation ?? "text_completion"} ${info.models.target.name}`;
   const request = tracer.startSpan(name, { attributes: requestAttributes(info) });
   onStart?.(request);
+  return traceSteps(tracer, request, stream, info);
+}
+
+async function* traceSteps(
+  tracer: Tracer,
+  request: Span,
+  stream: AsyncGenerator<StepRecord, GenerateResult>,
+  info: TraceInfo,
+): AsyncGenerator<StepRecord, GenerateResult> {
   const parent = trace.setSpan(context.active(), request);
   const stepModels = modelAttributes(info.models);
   if (info.configVersion !== undefined) stepModels[A.configVersion] = info.configVersion;
@@ -237,7 +253,7 @@ export async function* traceGeneration(
       const next = await stream.next();
       if (next.done) {
         request.setAttributes(resultAttributes(next.value));
-        if (next.value.finishReason === "abort") request.setAttribute("speclens.cancelled", true);
+        if (next.value.finishReason === "abort") request.setAttribute(A.cancelled, true);
         return next.value;
       }
       const step = tracer.startSpan(STEP_SPAN_NAME, { attributes: { ...stepModels, ...stepAttributes(next.value) }, startTime: askedAt }, parent);

@@ -1,4 +1,5 @@
 import "server-only";
+import { errorResponse } from "./http";
 
 /*
  * The one authorization seam: every route handler that reads or changes state calls authorize() with
@@ -7,7 +8,7 @@ import "server-only";
  * Per-action roles can be added here without touching the routes.
  */
 
-export type Action = "generate" | "traces:read" | "traces:ingest" | "config:read" | "config:write";
+export type Action = "generate" | "traces:read" | "traces:ingest" | "metrics:read" | "config:read" | "config:write";
 
 export type AuthResult = { ok: true } | { ok: false; response: Response };
 
@@ -21,11 +22,9 @@ export function authorize(request: Request, action: Action): AuthResult {
   const header = request.headers.get("authorization") ?? "";
   const match = /^Bearer\s+(.+)$/i.exec(header.trim());
   if (match && keys.includes(match[1].trim())) return { ok: true };
+  const message = match ? `${action}: the API key is not valid` : `${action} requires an API key: send "Authorization: Bearer <key>"`;
   return {
     ok: false,
-    response: Response.json(
-      { error: { message: `${action} requires an API key: send "Authorization: Bearer <key>"`, type: "unauthorized" } },
-      { status: 401, headers: { "www-authenticate": 'Bearer realm="speclens"' } },
-    ),
+    response: errorResponse(401, message, { code: "invalid_api_key", headers: { "www-authenticate": 'Bearer realm="speclens"' } }),
   };
 }

@@ -52,6 +52,7 @@ export const requests = sqliteTable(
     prefillMs: real("prefill_ms"),
     ttftMs: real("ttft_ms"),
     totalMs: real("total_ms"),
+    queueMs: real("queue_ms"), // time spent waiting for an engine slot before running
     cancelled: int("cancelled").notNull().default(0), // 1 when the client aborted
   },
   (t) => [

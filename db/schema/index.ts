@@ -2,3 +2,4 @@
 // and db/client.ts passes it to drizzle so queries are typed.
 export * from "./spans";
 export * from "./generations";
+export * from "./configs";

@@ -74,7 +74,8 @@ function deriveRequest(span: SpanRecord): NewRequestRow {
     prefillMs: num(a[A.prefillMs]),
     ttftMs: num(a[A.firstTokenMs]),
     totalMs: num(a[A.totalMs]),
-    cancelled: bool(a["speclens.cancelled"]) || finish === "abort" ? 1 : 0,
+    queueMs: num(a[A.queueWaitMs]),
+    cancelled: bool(a[A.cancelled]) || finish === "abort" ? 1 : 0,
   };
 }
 

@@ -5,6 +5,7 @@
 import { createHash } from "node:crypto";
 import { createReadStream, existsSync, readFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
+import { ModelUnavailableError } from "../errors";
 
 export interface ModelConfigJson {
   model_type: string;
@@ -52,11 +53,11 @@ async function sha256File(path: string): Promise<string> {
 export async function readModelFolder(dir: string): Promise<ModelFolder> {
   const root = resolve(dir);
   const onnxPath = [join(root, "model.onnx"), join(root, "onnx", "model.onnx")].find(existsSync);
-  if (!onnxPath) throw new Error(`${root}: no model.onnx or onnx/model.onnx`);
+  if (!onnxPath) throw new ModelUnavailableError(`${root}: no model.onnx or onnx/model.onnx`);
   const configPath = join(root, "config.json");
-  if (!existsSync(configPath)) throw new Error(`${root}: no config.json`);
+  if (!existsSync(configPath)) throw new ModelUnavailableError(`${root}: no config.json`);
   const tokenizerPath = join(root, "tokenizer.json");
-  if (!existsSync(tokenizerPath)) throw new Error(`${root}: no tokenizer.json`);
+  if (!existsSync(tokenizerPath)) throw new ModelUnavailableError(`${root}: no tokenizer.json`);
   const config = JSON.parse(readFileSync(configPath, "utf8")) as ModelConfigJson;
   for (const field of ["vocab_size", "num_hidden_layers", "num_attention_heads"] as const) {
     if (typeof config[field] !== "number") throw new Error(`${configPath}: missing numeric field ${field}`);

@@ -95,7 +95,9 @@ describe("POST /api/generate, traced end to end", () => {
     [{ prompt: "x", max_tokens: 0 }, /^max_tokens:/],
     [{ prompt: "x", temperature: -1 }, /^temperature:/],
     [{ prompt: "x", proposer: "magic" }, /^proposer:/],
-    [{ prompt: "x", tree: { width: 2 } }, /^tree\.depth:/],
+    [{ prompt: "x", tree: { width: 0 } }, /^tree\.width:/],
+    [{ prompt: "x", ngram: { min_n: 4, max_n: 2 } }, /^ngram\.min_n:/],
+    [{ prompt: "x", config: "nightly" }, /^config:/],
     [{ prompt: "x", colour: "red" }, /colour/],
   ])("rejects %j with 400 naming the field", async (body, message) => {
     const response = await generate(body);

@@ -1,6 +1,10 @@
 import { authorize } from "@/app/_lib/auth";
-import { generateBodySchema, generationResponse, runGeneration, toEngineInputs } from "@/app/_lib/generate";
-import { describeZodError, errorResponse, jsonResponse } from "@/app/_lib/http";
+import { generateBodySchema, generationResponse, toEngineInputs } from "@/app/_lib/generate";
+import { errorResponse, jsonResponse, readJsonBody, zodErrorResponse } from "@/app/_lib/http";
+import { generationErrorResponse } from "@/app/_lib/serving/errors";
+import { runGeneration } from "@/app/_lib/serving/generation";
+import { getDb } from "@/db/client";
+import { resolveConfig } from "@/db/queries/configs";
 
 export const runtime = "nodejs";
 export const dynamic = "force-dynamic";
@@ -12,25 +16,20 @@ export const dynamic = "force-dynamic";
 export async function POST(request: Request): Promise<Response> {
   const auth = authorize(request, "generate");
   if (!auth.ok) return auth.response;
+  const read = await readJsonBody(request);
+  if (!read.ok) return read.response;
+  const parsed = generateBodySchema.safeParse(read.body);
+  if (!parsed.success) return zodErrorResponse(parsed.error);
+  const resolved = resolveConfig(getDb(), parsed.data.config);
+  if (!resolved) return errorResponse(400, `config: no config label or version ${JSON.stringify(parsed.data.config)}`, { param: "config" });
 
-  let raw: unknown;
+  const { params, config } = toEngineInputs(parsed.data, resolved.config);
   try {
-    raw = await request.json();
-  } catch {
-    return errorResponse(400, "body: not valid JSON");
-  }
-  const parsed = generateBodySchema.safeParse(raw);
-  if (!parsed.success) return errorResponse(400, describeZodError(parsed.error));
-
-  const { params, config } = toEngineInputs(parsed.data);
-  try {
-    const outcome = await runGeneration(parsed.data.prompt, params, config, { endpoint: "POST /api/generate", signal: request.signal });
-    return jsonResponse(generationResponse(outcome));
+    const outcome = await runGeneration({
+      prompt: parsed.data.prompt, params, config, endpoint: "POST /api/generate", configVersion: String(resolved.version), signal: request.signal,
+    });
+    return jsonResponse(generationResponse(outcome, resolved.version));
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    // RangeError: the request cannot run as asked (e.g. prompt + max_tokens exceed the context).
-    if (error instanceof RangeError || /needs a draft model/.test(message)) return errorResponse(400, message);
-    if (/ENOENT|no model\.onnx|no config\.json/.test(message)) return errorResponse(503, `models not available: ${message}`, "unavailable");
-    return errorResponse(500, message, "internal");
+    return generationErrorResponse(error);
   }
 }

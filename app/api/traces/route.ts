@@ -1,5 +1,5 @@
 import { authorize } from "@/app/_lib/auth";
-import { describeZodError, errorResponse, jsonResponse } from "@/app/_lib/http";
+import { errorResponse, jsonResponse, zodErrorResponse } from "@/app/_lib/http";
 import { toTraceFilters, traceQuerySchema } from "@/app/_lib/traces";
 import { getDb } from "@/db/client";
 import { listTraces } from "@/db/queries/traces";
@@ -13,12 +13,12 @@ export function GET(request: Request): Response {
   if (!auth.ok) return auth.response;
   const query = Object.fromEntries(new URL(request.url).searchParams);
   const parsed = traceQuerySchema.safeParse(query);
-  if (!parsed.success) return errorResponse(400, describeZodError(parsed.error));
+  if (!parsed.success) return zodErrorResponse(parsed.error);
   try {
     const page = listTraces(getDb(), toTraceFilters(parsed.data));
     return jsonResponse({ traces: page.items, next_cursor: page.nextCursor });
   } catch (error) {
-    if (error instanceof RangeError) return errorResponse(400, `cursor: ${error.message}`);
+    if (error instanceof RangeError) return errorResponse(400, `cursor: ${error.message}`, { param: "cursor" });
     throw error;
   }
 }

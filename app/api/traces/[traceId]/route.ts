@@ -14,6 +14,6 @@ export async function GET(request: Request, { params }: { params: Promise<{ trac
   const id = traceId.toLowerCase();
   if (!TRACE_ID_PATTERN.test(id)) return errorResponse(400, "traceId: expected 32 hexadecimal characters");
   const trace = getTrace(getDb(), id);
-  if (!trace) return errorResponse(404, `trace ${id} not found`, "not_found");
+  if (!trace) return errorResponse(404, `trace ${id} not found`);
   return jsonResponse(trace);
 }

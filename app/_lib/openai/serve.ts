@@ -1,0 +1,176 @@
+import "server-only";
+import type { z } from "zod";
+import type { SpecEngine } from "@/engine/engine";
+import type { OutputToken } from "@/engine/types";
+import { authorize } from "../auth";
+import { getEngine } from "../engine";
+import { jsonResponse, readJsonBody, zodErrorResponse } from "../http";
+import { generationErrorResponse } from "../serving/errors";
+import { startGeneration, type GenerationHandle } from "../serving/generation";
+import { openaiFinishReason, speclensSummary, usage, type Dialect } from "./format";
+import type { Prepared, PreparedRequest } from "./prepare";
+import { TextStream } from "./text-stream";
+
+/*
+ * One handler for both OpenAI endpoints: authorize, validate, prepare, start the generation (so its
+ * trace id is known), then answer in full or as server-sent events. A client that goes away (request
+ * aborted, or the event stream cancelled) aborts the generation: it stops at the next step and its
+ * trace ends as cancelled; the stream is still drained so that the trace is complete.
+ */
+
+export interface OpenAIEndpoint<T extends z.ZodType> {
+  schema: T;
+  prepare(engine: SpecEngine, body: z.infer<T>, signal: AbortSignal): Prepared;
+  dialect: Dialect;
+}
+
+export async function handleOpenAI<T extends z.ZodType>(request: Request, endpoint: OpenAIEndpoint<T>): Promise<Response> {
+  const auth = authorize(request, "generate");
+  if (!auth.ok) return auth.response;
+  const read = await readJsonBody(request);
+  if (!read.ok) return read.response;
+  const parsed = endpoint.schema.safeParse(read.body);
+  if (!parsed.success) return zodErrorResponse(parsed.error);
+
+  const cancel = new AbortController();
+  request.signal.addEventListener("abort", () => cancel.abort(), { once: true });
+  let prepared: Prepared;
+  let engine: SpecEngine;
+  try {
+    engine = await getEngine();
+    prepared = endpoint.prepare(engine, parsed.data, cancel.signal);
+  } catch (error) {
+    return generationErrorResponse(error);
+  }
+  if (!prepared.ok) return prepared.response;
+  const req = prepared.request;
+
+  let handle: GenerationHandle;
+  try {
+    handle = await startGeneration(req.generation);
+  } catch (error) {
+    return generationErrorResponse(error, req.paramNames);
+  }
+  const reply = {
+    id: endpoint.dialect.idPrefix + handle.traceId,
+    created: Math.floor(Date.now() / 1000),
+    headers: { "x-speclens-trace-id": handle.traceId, "x-speclens-trace-url": `/traces/${handle.traceId}` },
+  };
+  return req.stream
+    ? streamReply(engine, endpoint.dialect, req, handle, reply, cancel)
+    : completeReply(endpoint.dialect, req, handle, reply);
+}
+
+interface Reply {
+  id: string;
+  created: number;
+  headers: Record<string, string>;
+}
+
+async function completeReply(dialect: Dialect, req: PreparedRequest, handle: GenerationHandle, reply: Reply): Promise<Response> {
+  let result;
+  try {
+    for (;;) {
+      const next = await handle.steps.next();
+      if (next.done) {
+        result = next.value;
+        break;
+      }
+    }
+  } catch (error) {
+    return generationErrorResponse(error, req.paramNames);
+  }
+  const echo = req.echo ?? "";
+  const finish = openaiFinishReason(result.finishReason);
+  return jsonResponse(
+    {
+      id: reply.id,
+      object: dialect.object,
+      created: reply.created,
+      model: req.model,
+      choices: [dialect.choice(echo + result.text, result.tokens, finish, req, echo.length, false)],
+      usage: usage(handle.promptTokens, result.tokens.length),
+      speclens: speclensSummary(handle.traceId, result, req),
+    },
+    { headers: reply.headers },
+  );
+}
+
+function streamReply(engine: SpecEngine, dialect: Dialect, req: PreparedRequest, handle: GenerationHandle, reply: Reply, cancel: AbortController): Response {
+  const encoder = new TextEncoder();
+  let open = true;
+  const body = new ReadableStream<Uint8Array>({
+    start(controller) {
+      const write = (data: string) => {
+        if (open) controller.enqueue(encoder.encode(`data: ${data}\n\n`));
+      };
+      const chunk = (choices: unknown[], extra: Record<string, unknown> = {}) =>
+        write(JSON.stringify({ id: reply.id, object: dialect.chunkObject, created: reply.created, model: req.model, choices, ...extra }));
+      void (async () => {
+        const opening = dialect.openingChoice();
+        if (opening) chunk([opening]);
+        let offset = 0;
+        if (req.echo) {
+          chunk([dialect.choice(req.echo, [], null, req, 0, true)]);
+          offset = req.echo.length;
+        }
+        const text = new TextStream(req.generation.params.stop);
+        const tokens: OutputToken[] = [];
+        try {
+          for (;;) {
+            const next = await handle.steps.next();
+            if (next.done) {
+              const result = next.value;
+              const rest = text.finish(result.text);
+              chunk([dialect.choice(rest, [], openaiFinishReason(result.finishReason), req, offset, true)], {
+                speclens: speclensSummary(handle.traceId, result, req),
+              });
+              if (req.includeUsage) chunk([], { usage: usage(handle.promptTokens, result.tokens.length) });
+              break;
+            }
+            const emitted = next.value.emitted;
+            if (emitted.length === 0) continue;
+            tokens.push(...emitted);
+            const delta = text.next(engine.tokenizer.decode(tokens.map((t) => t.id)));
+            // Tokens whose text is held back still carry their logprobs now.
+            if (delta === "" && req.logprobs === null) continue;
+            chunk([dialect.choice(delta, emitted, null, req, offset, true)]);
+            offset += delta.length;
+          }
+        } catch (error) {
+          const response = generationErrorResponse(error, req.paramNames);
+          write(await response.text());
+        }
+        write("[DONE]");
+        if (open) controller.close();
+        open = false;
+      })();
+    },
+    cancel() {
+      // The client went away: stop generating; the loop above drains the (now short) rest.
+      open = false;
+      cancel.abort();
+    },
+  });
+  return new Response(body, {
+    headers: {
+      ...reply.headers,
+      "content-type": "text/event-stream; charset=utf-8",
+      // no-transform keeps Next's gzip from buffering the stream.
+      "cache-control": "no-cache, no-transform",
+      connection: "keep-alive",
+      "x-accel-buffering": "no",
+    },
+  });
+}
+
+/** For routes that only read (GET /v1/models): the same auth and error handling. */
+export async function withEngine(request: Request, run: (engine: SpecEngine) => Response): Promise<Response> {
+  const auth = authorize(request, "generate");
+  if (!auth.ok) return auth.response;
+  try {
+    return run(await getEngine());
+  } catch (error) {
+    return generationErrorResponse(error);
+  }
+}

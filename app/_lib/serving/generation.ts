@@ -1,0 +1,126 @@
+import "server-only";
+import { ROOT_CONTEXT, context, type Span } from "@opentelemetry/api";
+import { flushTraces } from "@/db/tracing/runtime";
+import type { SpecEngine } from "@/engine/engine";
+import { usesDraft } from "@/engine/generate";
+import { A, traceGeneration } from "@/engine/telemetry";
+import type { GenerateParams, GenerateResult, SpecConfig, StepRecord } from "@/engine/types";
+import { getEngine } from "../engine";
+import { admissionQueue, effectiveTimeBudget } from "./limits";
+import { servingMetrics } from "./metrics";
+import { QueueFullError, type Ticket } from "./queue";
+
+/*
+ * The one path every generation takes, whatever endpoint asked for it (OpenAI API, /api/generate,
+ * the Playground):
+ *   validate against the engine (RequestError: 400) -> admit to the queue (QueueFullError: 429)
+ *   -> start the trace (its id is known before any step runs) -> wait for a slot -> run the engine,
+ *   yielding steps as tokens are accepted -> count metrics -> flush the trace to SQLite.
+ * Nothing is started before admission succeeds, so a refused request changes nothing; once admitted,
+ * the request always ends in a trace, cancelled ones included.
+ */
+
+export interface GenerationRequest {
+  /** Text, or token ids (then `promptText` is what the trace shows). */
+  prompt: string | readonly number[];
+  promptText?: string;
+  params: GenerateParams;
+  config: SpecConfig;
+  /** What asked, e.g. "POST /v1/completions" (a metrics label and a trace attribute). */
+  endpoint: string;
+  operation?: "text_completion" | "chat";
+  configVersion?: string;
+  /** Aborts the generation (client gone): it stops at the next step and its trace ends as cancelled. */
+  signal?: AbortSignal;
+}
+
+export interface GenerationHandle {
+  traceId: string;
+  promptTokens: number;
+  /**
+   * Steps as the engine yields them; returns the result once its trace is written to SQLite. Drive
+   * it to the end: cancel through the request's signal, never by abandoning the iterator.
+   */
+  steps: AsyncGenerator<StepRecord, GenerateResult>;
+}
+
+export async function startGeneration(request: GenerationRequest): Promise<GenerationHandle> {
+  const arrivedAt = performance.now();
+  const engine = await getEngine();
+  const promptIds = typeof request.prompt === "string" ? engine.tokenizer.encode(request.prompt) : request.prompt;
+  const params: GenerateParams = { ...request.params, timeBudgetMs: effectiveTimeBudget(request.params.timeBudgetMs) };
+  // Throws a RequestError before anything starts; the generator does no work until iterated.
+  const engineSteps = engine.stream(promptIds, params, request.config, request.signal);
+
+  let ticket: Ticket;
+  try {
+    ticket = admissionQueue().admit();
+  } catch (error) {
+    if (error instanceof QueueFullError) servingMetrics().observeRejected("queue_full");
+    throw error;
+  }
+
+  let span!: Span;
+  let queueMs = 0;
+  async function* queued(): AsyncGenerator<StepRecord, GenerateResult> {
+    const release = await ticket.ready(request.signal);
+    queueMs = performance.now() - arrivedAt;
+    span.setAttribute(A.queueWaitMs, queueMs);
+    try {
+      return yield* engineSteps;
+    } finally {
+      release();
+    }
+  }
+  const info = {
+    prompt: request.promptText ?? (typeof request.prompt === "string" ? request.prompt : engine.tokenizer.decode([...request.prompt])),
+    promptTokenIds: promptIds,
+    params,
+    config: request.config,
+    models: requestModels(engine, request.config),
+    endpoint: request.endpoint,
+    operation: request.operation,
+    configVersion: request.configVersion,
+  };
+  // Each generation is its own trace (a root span), whatever HTTP span Next.js may have open.
+  const traced = context.with(ROOT_CONTEXT, () => traceGeneration(queued(), info, (s) => (span = s)));
+
+  async function* observed(): AsyncGenerator<StepRecord, GenerateResult> {
+    const metrics = servingMetrics();
+    let firstTokenMs: number | null = null;
+    try {
+      for (;;) {
+        const next = await traced.next();
+        if (next.done) {
+          metrics.observeRequest(request.endpoint, next.value, { queueMs, totalMs: performance.now() - arrivedAt, firstTokenMs });
+          return next.value;
+        }
+        if (firstTokenMs === null && next.value.emitted.length > 0) firstTokenMs = performance.now() - arrivedAt;
+        metrics.observeStep(next.value);
+        yield next.value;
+      }
+    } finally {
+      await flushTraces();
+    }
+  }
+
+  return { traceId: span.spanContext().traceId, promptTokens: promptIds.length, steps: observed() };
+}
+
+/** Runs a generation to the end (the non-streaming endpoints). */
+export async function runGeneration(request: GenerationRequest): Promise<{ traceId: string; result: GenerateResult }> {
+  const handle = await startGeneration(request);
+  for (;;) {
+    const next = await handle.steps.next();
+    if (next.done) return { traceId: handle.traceId, result: next.value };
+  }
+}
+
+/**
+ * The models a request actually runs on: the draft only when the proposer uses it, as the engine
+ * reports in GenerateResult.models, so no span credits (or blames) a draft model that took no part.
+ */
+function requestModels(engine: SpecEngine, config: SpecConfig): SpecEngine["modelIds"] {
+  const { target, draft } = engine.modelIds;
+  return { target, draft: usesDraft(config) ? draft : null };
+}

@@ -1,0 +1,101 @@
+import { asc, eq, sql } from "drizzle-orm";
+import { z } from "zod";
+import { DEFAULT_SPEC_CONFIG, PROPOSERS, VERIFY_MODES, resolveSpecConfig, type SpecConfig } from "@/engine/types";
+import type { SpecLensDb } from "../client";
+import { configLabels, configVersions, type ConfigLabelRow, type ConfigVersionRow } from "../schema";
+
+/*
+ * Config versions and labels (see db/schema/configs.ts). A fresh database gets version 1, the engine's
+ * defaults, labelled "production", the first time a config is resolved, so every generation runs under
+ * a recorded version from the start.
+ */
+
+export const DEFAULT_CONFIG_LABEL = "production";
+
+/** A stored body, validated on read: a row written by an older SpecLens gets today's defaults for new fields. */
+const storedConfigSchema = z.object({
+  proposer: z.enum(PROPOSERS),
+  verify: z.enum(VERIFY_MODES),
+  kMax: z.number().int().min(1),
+  adaptiveK: z.boolean(),
+  draftConfidence: z.number().min(0).max(1),
+  lossyThreshold: z.number().min(0).max(1),
+  ngram: z.object({ minN: z.number().int().min(1), maxN: z.number().int().min(1) }).partial(),
+  tree: z.object({ width: z.number().int().min(1), depth: z.number().int().min(1), branchMinProb: z.number().min(0).max(1) }).partial(),
+  draftWindow: z.object({ sink: z.number().int().min(0), recent: z.number().int().min(1) }).nullable(),
+}).partial();
+
+export interface ResolvedConfig {
+  version: number;
+  /** The label the selector named, or null when it named a version. */
+  label: string | null;
+  config: SpecConfig;
+}
+
+export function ensureDefaultConfig(db: SpecLensDb): void {
+  db.transaction((tx) => {
+    const now = Date.now();
+    tx.insert(configVersions)
+      .values({ version: 1, bodyJson: JSON.stringify(DEFAULT_SPEC_CONFIG), createdAtMs: now, author: "speclens", note: "engine defaults" })
+      .onConflictDoNothing()
+      .run();
+    tx.insert(configLabels).values({ label: DEFAULT_CONFIG_LABEL, version: 1, updatedAtMs: now, updatedBy: "speclens" }).onConflictDoNothing().run();
+  });
+}
+
+function parseBody(row: ConfigVersionRow): SpecConfig {
+  const parsed = storedConfigSchema.safeParse(JSON.parse(row.bodyJson));
+  if (!parsed.success) throw new Error(`config version ${row.version} is not a valid config: ${parsed.error.message}`);
+  return resolveSpecConfig(parsed.data);
+}
+
+/**
+ * The config a selector names: undefined means the "production" label; a number, or a string of
+ * digits (optionally "v3"), a version; anything else a label. null when no such version or label.
+ */
+export function resolveConfig(db: SpecLensDb, selector?: string | number): ResolvedConfig | null {
+  ensureDefaultConfig(db);
+  const wanted = selector ?? DEFAULT_CONFIG_LABEL;
+  const asVersion = typeof wanted === "number" ? wanted : /^v?\d+$/.test(wanted) ? Number(wanted.replace(/^v/, "")) : null;
+  let version: number;
+  let label: string | null = null;
+  if (asVersion !== null) {
+    version = asVersion;
+  } else {
+    const row = db.select().from(configLabels).where(eq(configLabels.label, String(wanted))).get();
+    if (!row) return null;
+    version = row.version;
+    label = row.label;
+  }
+  const row = db.select().from(configVersions).where(eq(configVersions.version, version)).get();
+  return row ? { version: row.version, label, config: parseBody(row) } : null;
+}
+
+/** Store a new immutable version; returns its number. */
+export function createConfigVersion(db: SpecLensDb, config: SpecConfig, author: string, note = ""): number {
+  ensureDefaultConfig(db);
+  const row = db
+    .insert(configVersions)
+    .values({ bodyJson: JSON.stringify(config), createdAtMs: Date.now(), author, note })
+    .returning({ version: configVersions.version })
+    .get();
+  return row.version;
+}
+
+/** Point a label at a version (creating the label or moving it). */
+export function setConfigLabel(db: SpecLensDb, label: string, version: number, by: string): void {
+  const now = Date.now();
+  db.insert(configLabels)
+    .values({ label, version, updatedAtMs: now, updatedBy: by })
+    .onConflictDoUpdate({ target: configLabels.label, set: { version, updatedAtMs: now, updatedBy: by } })
+    .run();
+}
+
+export function listConfigLabels(db: SpecLensDb): ConfigLabelRow[] {
+  ensureDefaultConfig(db);
+  return db.select().from(configLabels).orderBy(asc(configLabels.label)).all();
+}
+
+export function countConfigVersions(db: SpecLensDb): number {
+  return Number(db.select({ n: sql<number>`count(*)` }).from(configVersions).get()?.n ?? 0);
+}
