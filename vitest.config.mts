@@ -1,7 +1,7 @@
 import path from "node:path";
 import { defineConfig } from "vitest/config";
 
-// Unit and integration tests. Browser tests have their own config (vitest.browser.config.mts)
+// Unit and integration tests. End-to-end tests have their own config (vitest.e2e.config.mts)
 // because they need a production build and a running server.
 export default defineConfig({
   resolve: {
@@ -14,7 +14,7 @@ export default defineConfig({
   },
   test: {
     include: ["tests/**/*.test.ts"],
-    exclude: ["tests/browser/**", "node_modules/**"],
+    exclude: ["tests/browser/**", "tests/server/**", "node_modules/**"],
     environment: "node",
     testTimeout: 30_000,
   },

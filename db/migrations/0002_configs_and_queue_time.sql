@@ -7,7 +7,7 @@ CREATE TABLE `config_labels` (
 );
 --> statement-breakpoint
 CREATE TABLE `config_versions` (
-	`version` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
+	`version` integer PRIMARY KEY NOT NULL,
 	`body_json` text NOT NULL,
 	`created_at_ms` integer NOT NULL,
 	`author` text NOT NULL,

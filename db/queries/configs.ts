@@ -71,15 +71,15 @@ export function resolveConfig(db: SpecLensDb, selector?: string | number): Resol
   return row ? { version: row.version, label, config: parseBody(row) } : null;
 }
 
-/** Store a new immutable version; returns its number. */
+/** Store a new immutable version, numbered one past the latest; returns its number. */
 export function createConfigVersion(db: SpecLensDb, config: SpecConfig, author: string, note = ""): number {
   ensureDefaultConfig(db);
-  const row = db
-    .insert(configVersions)
-    .values({ bodyJson: JSON.stringify(config), createdAtMs: Date.now(), author, note })
-    .returning({ version: configVersions.version })
-    .get();
-  return row.version;
+  return db.transaction((tx) => {
+    const latest = tx.select({ version: sql<bigint>`max(${configVersions.version})` }).from(configVersions).get();
+    const version = Number(latest?.version ?? 0) + 1;
+    tx.insert(configVersions).values({ version, bodyJson: JSON.stringify(config), createdAtMs: Date.now(), author, note }).run();
+    return version;
+  });
 }
 
 /** Point a label at a version (creating the label or moving it). */
@@ -94,8 +94,4 @@ export function setConfigLabel(db: SpecLensDb, label: string, version: number, b
 export function listConfigLabels(db: SpecLensDb): ConfigLabelRow[] {
   ensureDefaultConfig(db);
   return db.select().from(configLabels).orderBy(asc(configLabels.label)).all();
-}
-
-export function countConfigVersions(db: SpecLensDb): number {
-  return Number(db.select({ n: sql<number>`count(*)` }).from(configVersions).get()?.n ?? 0);
 }

@@ -1,4 +1,4 @@
-import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { index, sqliteTable, text } from "drizzle-orm/sqlite-core";
 import { int } from "./columns";
 
 /*
@@ -7,11 +7,11 @@ import { int } from "./columns";
  * is moving the label back. Every generation records the version it ran under (requests.config_version).
  */
 
-/** One immutable config version. `version` counts from 1 in creation order. */
+/** One immutable config version. `version` counts from 1 in creation order; versions are never deleted. */
 export const configVersions = sqliteTable(
   "config_versions",
   {
-    version: integer("version").primaryKey({ autoIncrement: true }),
+    version: int("version").primaryKey(),
     bodyJson: text("body_json").notNull(), // SpecConfig, camelCase, complete (no defaults left implicit)
     createdAtMs: int("created_at_ms").notNull(),
     author: text("author").notNull(),
@@ -23,7 +23,7 @@ export const configVersions = sqliteTable(
 /** A movable name for a version. */
 export const configLabels = sqliteTable("config_labels", {
   label: text("label").primaryKey(),
-  version: integer("version")
+  version: int("version")
     .notNull()
     .references(() => configVersions.version),
   updatedAtMs: int("updated_at_ms").notNull(),

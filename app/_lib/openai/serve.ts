@@ -106,6 +106,9 @@ function streamReply(engine: SpecEngine, dialect: Dialect, req: PreparedRequest,
       };
       const chunk = (choices: unknown[], extra: Record<string, unknown> = {}) =>
         write(JSON.stringify({ id: reply.id, object: dialect.chunkObject, created: reply.created, model: req.model, choices, ...extra }));
+      // An SSE comment first: it puts the headers (and the trace id) on the wire at once, even while
+      // the request still waits in the queue for a slot. Clients ignore comments.
+      controller.enqueue(encoder.encode(`: speclens trace ${handle.traceId}\n\n`));
       void (async () => {
         const opening = dialect.openingChoice();
         if (opening) chunk([opening]);
