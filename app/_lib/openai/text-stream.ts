@@ -1,6 +1,6 @@
 /**
  * Incremental text for streamed responses. Each step decodes the whole output so far; what may be sent
- * is the part that can no longer change or be cut: a trailing U+FFFD (an incomplete UTF-8 sequence
+ * is the part that can no longer change or be cut: nothing from a stop string on, a trailing U+FFFD (an incomplete UTF-8 sequence
  * that a later byte-level token completes) is held back, and so is any tail that could be the start of
  * a stop string (the engine cuts the text before a stop, which must never have been streamed).
  */
@@ -12,6 +12,11 @@ export class TextStream {
   /** The new text that is safe to send, given the full decoded output so far. */
   next(full: string): string {
     let safe = full.length;
+    // The step that completes a stop string decodes it too; the text ends before it.
+    for (const stop of this.stops) {
+      const at = full.indexOf(stop);
+      if (at >= 0) safe = Math.min(safe, at);
+    }
     while (safe > 0 && full[safe - 1] === "\uFFFD") safe--;
     safe -= this.stopPrefixAt(full.slice(0, safe));
     if (safe <= this.sent) return "";
