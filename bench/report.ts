@@ -38,7 +38,8 @@ export interface Row {
   identicalToBaseline: number | null;
 }
 
-function percentile(sorted: number[], p: number): number {
+/** The p-th percentile of an ascending list (nearest rank). */
+export function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return 0;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }

@@ -1,7 +1,7 @@
 import path from "node:path";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startApp, type RunningApp } from "../browser/harness";
+import { startApp, type RunningApp } from "../../tools/app-process";
 import { makeTempDir } from "../support/temp";
 
 /*
