@@ -44,6 +44,17 @@ interface Training {
   heldout_loss: number;
   seed: number;
   args: Record<string, unknown>;
+  /** Tokens of the target's own generations the draft was distilled on (0 for the target). */
+  gen_tokens: number;
+  /** Every periodic evaluation of the run. */
+  log: { step: number; tokens: number; heldout_loss: number }[];
+}
+
+/** The held-out loss at about eight evenly spaced evaluations, ending with the last: the learning curve. */
+function curve(log: Training["log"]): string {
+  if (log.length === 0) return "-";
+  const picks = [...new Set(Array.from({ length: 8 }, (_, i) => Math.round((i * (log.length - 1)) / 7)))];
+  return picks.map((i) => `${(log[i].tokens / 1e6).toFixed(1)}M: ${log[i].heldout_loss.toFixed(3)}`).join(", ");
 }
 
 function card(dir: string, role: "target" | "draft", training: Training, ppl: number, evalData: Record<string, unknown>): string {
@@ -53,7 +64,7 @@ function card(dir: string, role: "target" | "draft", training: Training, ppl: nu
   const name = c._name_or_path as string;
   const trainedHow = role === "target"
     ? "next-token cross-entropy on the training split"
-    : `distillation from speclens-brown-20m: ${training.args.alpha} x KL(target || draft) over the full next-token distribution + ${(1 - Number(training.args.alpha)).toFixed(1)} x cross-entropy on the data`;
+    : `distillation from speclens-brown-20m: ${training.args.alpha} x KL(target || draft) over the full next-token distribution + ${(1 - Number(training.args.alpha)).toFixed(1)} x cross-entropy, on the training split and (${Math.round(Number(training.args.gen_frac) * 100)}% of steps) on ${training.gen_tokens.toLocaleString("en-US")} tokens of the target's own greedy continuations of training-split prompts`;
   return `# ${name}
 
 The ${role === "target" ? "target" : "draft"} model of SpecLens's embedded speculative-decoding pair. Trained from scratch
@@ -70,6 +81,7 @@ on CPU; a small research model, not a general-purpose assistant.
 | training | ${trainedHow} |
 | training tokens | ${training.tokens.toLocaleString("en-US")} (${training.step} steps of ${training.args.batch} x ${training.args.seq} tokens, seed ${training.seed}) |
 | training time | ${(training.elapsed_s / 60).toFixed(0)} min on 2 CPU cores |
+| held-out loss during training (tokens seen: loss) | ${curve(training.log)}; the exported checkpoint is the best, ${training.heldout_loss.toFixed(3)} |
 | held-out perplexity | ${ppl.toFixed(2)} (whole held-out split, ${BLOCK}-token blocks) |
 | draft greedy acceptance vs target, k=4 | ${acc.rate.toFixed(3)} (mean acceptance length ${acc.meanAcceptanceLength.toFixed(2)}; per position ${acc.perPosition.map((p) => p.toFixed(2)).join(", ")}; ${acc.prompts} held-out prompts x ${acc.newTokens} new tokens) |
 | model.onnx sha256 | \`${sha}\` |

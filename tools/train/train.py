@@ -163,7 +163,8 @@ def main() -> None:
             log.flush()
             state = {"config": cfg.to_dict(), "model": model.state_dict(), "optimizer": opt.state_dict(),
                      "step": step, "tokens": tokens_seen,
-                     "elapsed_s": prev_elapsed + time.time() - start, "heldout_loss": val, "seed": args.seed, "args": vars(args)}
+                     "elapsed_s": prev_elapsed + time.time() - start, "heldout_loss": val, "seed": args.seed, "args": vars(args),
+                     "gen_tokens": len(sources[1]) if len(sources) > 1 else 0}
             torch.save(state, os.path.join(out_dir, "last.pt"))
             if val < best:
                 best = val
