@@ -13,7 +13,8 @@ import { PROPOSERS, VERIFY_MODES, type ProposerName, type VerifyMode } from "./t
 const USAGE = `usage: npm run generate -- [options] "prompt"
   --proposer ${PROPOSERS.join("|")}   (default draft-model)
   --verify ${VERIFY_MODES.join("|")}      (greedy/sampling follow --temperature; lossy opts in)
-  --k N  --adaptive  --max-tokens N  --temperature T  --top-p P  --top-k K  --seed S
+  --k N  --adaptive  --draft-confidence P  --draft-window SINK,RECENT
+  --max-tokens N  --min-tokens N  --ignore-eos  --temperature T  --top-p P  --top-k K  --seed S
   --stop STR (repeatable)  --tree-width W  --tree-depth D  --tree-branch-min-prob P  --lossy-threshold P
   --target DIR  --draft DIR  --threads N  --color  --json`;
 
@@ -29,6 +30,14 @@ function num(value: string | undefined, flag: string, fallback: number): number 
   return n;
 }
 
+/** "4,64" -> keep the first 4 and the last 64 draft KV positions. */
+function draftWindow(value: string | undefined): { sink: number; recent: number } | null {
+  if (value === undefined) return null;
+  const [sink, recent] = value.split(",").map(Number);
+  if (!Number.isInteger(sink) || !Number.isInteger(recent)) throw new Error(`--draft-window must be SINK,RECENT, got ${value}`);
+  return { sink, recent };
+}
+
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
@@ -37,6 +46,10 @@ async function main(): Promise<void> {
       verify: { type: "string", default: "greedy" },
       k: { type: "string" },
       adaptive: { type: "boolean", default: false },
+      "draft-confidence": { type: "string" },
+      "draft-window": { type: "string" },
+      "min-tokens": { type: "string" },
+      "ignore-eos": { type: "boolean", default: false },
       "max-tokens": { type: "string" },
       temperature: { type: "string" },
       "top-p": { type: "string" },
@@ -65,6 +78,8 @@ async function main(): Promise<void> {
   const engine = await SpecEngine.load({ targetDir: values.target, draftDir: values.draft, threads: num(values.threads, "threads", 0) });
   const stream = engine.stream(positionals[0], {
     maxTokens: num(values["max-tokens"], "max-tokens", 64),
+    minTokens: num(values["min-tokens"], "min-tokens", 0),
+    ignoreEos: values["ignore-eos"],
     temperature: num(values.temperature, "temperature", 0),
     topP: num(values["top-p"], "top-p", 1),
     topK: num(values["top-k"], "top-k", 0),
@@ -75,6 +90,8 @@ async function main(): Promise<void> {
     verify,
     kMax: num(values.k, "k", 4),
     adaptiveK: values.adaptive,
+    draftConfidence: num(values["draft-confidence"], "draft-confidence", 0),
+    draftWindow: draftWindow(values["draft-window"]),
     lossyThreshold: num(values["lossy-threshold"], "lossy-threshold", 0.3),
     tree: {
       width: num(values["tree-width"], "tree-width", 2),
