@@ -172,7 +172,7 @@ export async function* generateSteps(
 export function checkRequest(models: EngineModels, promptTokens: number, params: GenerateParams, config: SpecConfig): void {
   const context = models.target.maxPositions;
   if (promptTokens >= context) {
-    throw new RequestError("prompt", `prompt (${promptTokens} tokens) leaves no room in the model context of ${context} tokens`, "prompt");
+    throw new RequestError("prompt", `prompt (${promptTokens} tokens) exceeds the model context of ${context} tokens, leaving no room to generate`, "prompt");
   }
   if (Math.max(promptTokens, 1) + params.maxTokens > context) {
     throw new RequestError("maxTokens", `prompt (${promptTokens} tokens) plus max_tokens (${params.maxTokens}) exceeds the model context of ${context} tokens`);
