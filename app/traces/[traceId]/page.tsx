@@ -114,7 +114,7 @@ export default async function TracePage({ params }: Props) {
                 <dt>Verify</dt>
                 <dd>{r.verifyMode}</dd>
                 <dt>Config version</dt>
-                <dd>{r.configVersion ?? <span className="muted">none (request overrides)</span>}</dd>
+                <dd>{r.configVersion ?? <span className="muted">none recorded</span>}</dd>
               </dl>
             </section>
             <section className="card" data-testid="trace-summary">
@@ -134,7 +134,7 @@ export default async function TracePage({ params }: Props) {
                 <dd className="mono">{trace.perPositionAcceptance.map((p) => pct(p)).join(" · ") || "–"}</dd>
                 <dt>Timings</dt>
                 <dd>
-                  prefill {ms(r.prefillMs)} · first token {ms(r.ttftMs)} · total {ms(r.totalMs)}
+                  {r.queueMs !== null && <>queued {ms(r.queueMs)} · </>}prefill {ms(r.prefillMs)} · first token {ms(r.ttftMs)} · total {ms(r.totalMs)}
                 </dd>
               </dl>
             </section>
