@@ -9,6 +9,7 @@ const PROPOSERS = ["draft-model", "ngram", "tree", "off"] as const;
 
 interface GenerateResponse {
   trace_id: string;
+  config_version: number;
   text: string;
   finish_reason: string;
   usage: { prompt_tokens: number; completion_tokens: number };
@@ -29,6 +30,7 @@ export function PlaygroundForm() {
     const form = new FormData(event.currentTarget);
     const body = {
       prompt: String(form.get("prompt") ?? ""),
+      config: String(form.get("config") ?? "production"),
       max_tokens: Number(form.get("max_tokens")),
       proposer: String(form.get("proposer")),
       temperature: Number(form.get("temperature")),
@@ -57,6 +59,10 @@ export function PlaygroundForm() {
           <textarea name="prompt" rows={6} required defaultValue="The jury said that the city" />
         </label>
         <div className="form-row">
+          <label>
+            Config (label or version)
+            <input name="config" type="text" defaultValue="production" required />
+          </label>
           <label>
             Max tokens
             <input name="max_tokens" type="number" min={1} max={2048} defaultValue={64} required />
@@ -103,6 +109,8 @@ export function PlaygroundForm() {
                   {result.trace_id}
                 </Link>
               </dd>
+              <dt>Config version</dt>
+              <dd>{result.config_version}</dd>
               <dt>Finish reason</dt>
               <dd>{result.finish_reason}</dd>
               <dt>Tokens</dt>
@@ -124,7 +132,8 @@ export function PlaygroundForm() {
           </div>
         ) : (
           <EmptyState title="No generation yet">
-            Write a prompt and press Generate: it runs through the embedded speculative-decoding engine, and the completion appears here
+            Write a prompt and press Generate: it runs through the embedded speculative-decoding engine under the chosen config version
+            (its proposer and draft length overridden by the fields above), and the completion appears here
             with every token coloured by where it came from (accepted draft, recovered, bonus), linked to its full trace.
           </EmptyState>
         )}
