@@ -88,4 +88,29 @@ describe("SpecLens in a browser", () => {
     expect(await page.locator(".page-header").textContent()).toContain("2 spans stored");
     await page.screenshot({ path: path.join(SCREENSHOT_DIR, "traces-with-data.png") });
   });
+
+  it("runs a generation from the Playground and opens its stored trace", async () => {
+    await page.goto(`${app.baseUrl}/playground`);
+    await page.locator('textarea[name="prompt"]').fill("The jury said that the city");
+    await page.locator('input[name="max_tokens"]').fill("24");
+    await page.getByRole("button", { name: "Generate" }).click();
+    const link = page.getByTestId("trace-link");
+    await link.waitFor({ timeout: 30_000 });
+    const traceId = ((await link.textContent()) ?? "").trim();
+    expect(traceId).toMatch(/^[0-9a-f]{32}$/);
+    expect(await page.getByTestId("token-strip").locator("span").count()).toBeGreaterThan(0);
+
+    const stored = await page.request.get(`${app.baseUrl}/api/traces/${traceId}`);
+    expect(stored.status()).toBe(200);
+    const trace = (await stored.json()) as { request: { endpoint: string; configVersion: string; outputTokens: number }; steps: unknown[]; tokens: unknown[] };
+    expect(trace.request).toMatchObject({ endpoint: "POST /api/generate", configVersion: "1" });
+    expect(trace.tokens).toHaveLength(trace.request.outputTokens);
+
+    await link.click();
+    await page.waitForURL(`${app.baseUrl}/traces/${traceId}`);
+    await page.getByTestId("step-table").waitFor();
+    expect(await page.getByTestId("step-table").locator("tbody tr").count()).toBe(trace.steps.length);
+    expect(await page.getByTestId("trace-models").textContent()).toMatch(/@sha256:[0-9a-f]{12}/);
+    await page.screenshot({ path: path.join(SCREENSHOT_DIR, "trace-from-playground.png"), fullPage: true });
+  });
 });
