@@ -25,9 +25,9 @@ export interface SpecConfig {
   lossyThreshold: number;
   ngram: { minN: number; maxN: number };
   /**
-   * tree: at most `width` branches of at most `depth` tokens. A branch beyond the first is only
-   * opened when the draft gives its first token at least `branchMinProb`: every extra branch costs
-   * a full row of the target's verification pass, so it must have a real chance of being the one.
+   * tree: the greedy chain of `depth` tokens, forked into at most `width` paths at the first position
+   * where other tokens get at least `branchMinProb` from the draft: every extra path costs a full row
+   * of the target's verification pass, so it must have a real chance of being the one.
    */
   tree: { width: number; depth: number; branchMinProb: number };
   /** Keep only the first `sink` and last `recent` draft KV positions; null keeps all. */

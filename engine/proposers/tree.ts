@@ -1,11 +1,13 @@
 /**
- * tree: branch into the draft's `width` most likely first tokens (a branch beyond the first only when
- * the draft gives its token at least `branchMinProb`), then continue each branch greedily
- * to `depth`, all branches as rows of one batched draft pass per level. The target verifies every
- * branch in one batched pass (rows sharing the committed prefix) and the longest accepted path wins.
- * Candidates are chosen deterministically, so the verifier treats them as point masses, which keeps
- * sampling lossless. Branching at the first position is where the draft is least certain about the
- * continuation of the committed text, and it needs no tree attention mask in the exported graph.
+ * tree: the draft's greedy chain, plus sibling branches where the draft first hesitates. Drafting
+ * follows the draft's most likely token; at the first position where other tokens get at least
+ * `branchMinProb` (up to `width` - 1 of them), the path forks: each sibling takes one of them and is
+ * continued greedily to `depth` like the main path. All paths are rows of one batched draft pass per
+ * level, and the target verifies every row in one batched pass (rows share the committed prefix and
+ * repeat the drafted prefix before the fork); the verifier walks the paths as a trie and the longest
+ * accepted path wins. Branching only where the draft is unsure keeps the extra rows for the steps where
+ * they have a real chance, and needs no tree attention mask in the exported graph. Candidates are
+ * chosen deterministically, so the verifier treats them as point masses, which keeps sampling lossless.
  */
 import { processedProbs } from "../sampling";
 import type { DraftPath, Proposal } from "../types";
@@ -27,19 +29,31 @@ export class TreeProposer implements Proposer {
     const vocab = this.state.model.vocabSize;
     const depth = Math.min(this.depth, input.k);
     const synced = await this.state.sync(input.tokens);
-    const first = processedProbs(synced.logits, synced.logits.length - vocab, vocab, input.sampling, input.banned);
-    const roots = topTokens(first, this.width).filter((t, i) => i === 0 || first[t] >= this.branchMinProb);
-    const paths: DraftPath[] = roots.map((t) => ({ tokens: [t], draftProbs: [first[t]], draftDists: [] }));
-    if (depth > 1) this.state.fork(paths.length);
-    for (let level = 1; level < depth; level++) {
-      if (paths.every((p) => p.draftProbs[level - 1] < this.confidence)) break;
-      const { logits } = await this.state.feed(paths.map((p) => [p.tokens[level - 1]]));
-      paths.forEach((p, row) => {
-        const dist = processedProbs(logits, row * vocab, vocab, input.sampling, input.banned);
-        const [token] = topTokens(dist, 1);
-        p.tokens.push(token);
-        p.draftProbs.push(dist[token]);
-      });
+    const distAt = (logits: Float32Array, offset: number) => processedProbs(logits, offset, vocab, input.sampling, input.banned);
+    /** [numPaths] the draft's next-token distribution at the end of each path */
+    let dists = [distAt(synced.logits, synced.logits.length - vocab)];
+    const paths: DraftPath[] = [{ tokens: [], draftProbs: [], draftDists: [] }];
+
+    for (let level = 0; level < depth; level++) {
+      if (level > 0) {
+        if (paths.every((p) => p.draftProbs[level - 1] < this.confidence)) break;
+        const { logits } = await this.state.feed(paths.map((p) => [p.tokens[level - 1]]));
+        dists = paths.map((_, row) => distAt(logits, row * vocab));
+      }
+      const [main, ...alternatives] = topTokens(dists[0], paths.length === 1 ? this.width : 1);
+      const siblings = alternatives.filter((t) => dists[0][t] >= this.branchMinProb);
+      for (const token of siblings) {
+        paths.push({ tokens: [...paths[0].tokens, token], draftProbs: [...paths[0].draftProbs, dists[0][token]], draftDists: [] });
+      }
+      paths[0].tokens.push(main);
+      paths[0].draftProbs.push(dists[0][main]);
+      for (let row = 1 + siblings.length; row < paths.length; row++) {
+        const [token] = topTokens(dists[row], 1);
+        paths[row].tokens.push(token);
+        paths[row].draftProbs.push(dists[row][token]);
+      }
+      // The siblings continue from the same draft state as the main path: copy its cache row.
+      if (siblings.length > 0 && level < depth - 1) this.state.fork(paths.length);
     }
     return { paths, draftCache: synced.change };
   }
