@@ -9,6 +9,14 @@
  */
 import type { GenerateResult, StepRecord } from "../engine/types";
 
+/** A greedy lossless run whose tokens differ from off's: where, and off's top-2 log-prob margin there. */
+export interface Divergence {
+  config: string;
+  prompt: number;
+  token: number;
+  offMargin: number;
+}
+
 export interface RunSample {
   result: GenerateResult;
   steps: StepRecord[];
@@ -109,7 +117,7 @@ export function toMarkdown(out: {
   measuredAt: string;
   machine: { cpus: number; node: string; threads: number };
   peakRssMiB: number;
-  workloads: { workload: string; prompts: number; maxTokens: number; rows: Row[] }[];
+  workloads: { workload: string; prompts: number; maxTokens: number; rows: Row[]; divergences: Divergence[] }[];
 }): string {
   const f = (x: number, d = 2) => x.toFixed(d);
   const lines = [
@@ -124,6 +132,10 @@ export function toMarkdown(out: {
       lines.push(`| ${r.label} | ${f(r.tokensPerSecond, 1)} | ${f(r.speedup)}x vs ${r.baseline} | ${f(r.acceptanceRate)} | ${f(r.meanAcceptanceLength)} | ${r.perPositionAcceptance.map((p) => f(p)).join(" ") || "-"} | ${f(r.itlP50Ms, 1)} / ${f(r.itlP99Ms, 1)} | ${f(r.tpotMs)} | ${f(r.draftMsPerStep)} / ${f(r.verifyMsPerStep)} / ${f(r.overheadMsPerStep)} | ${f(r.peakKvBytes / 1024, 0)} | ${f(r.theoreticalBound)}x | ${f(r.shareOfBound * 100, 0)}% | ${r.identicalToBaseline === null ? "n/a (sampled)" : `${r.identicalToBaseline}/${w.prompts}`} |`);
     }
     lines.push("");
+    for (const d of w.divergences) {
+      lines.push(`- ${d.config}, prompt ${d.prompt}: first differs from off at token ${d.token}, where off's top-2 log-prob margin is ${d.offMargin.toExponential(2)}${d.offMargin < 1e-3 ? " (an fp near-tie)" : ""}.`);
+    }
+    if (w.divergences.length > 0) lines.push("");
   }
   return lines.join("\n");
 }

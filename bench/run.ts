@@ -10,7 +10,7 @@ import { parseArgs } from "node:util";
 import { SpecEngine } from "../engine/engine";
 import type { GenerateParams, SpecConfigInput, StepRecord } from "../engine/types";
 import { inDomain, repetition, type Workload } from "./workloads";
-import { summarise, toMarkdown, type RunSample } from "./report";
+import { summarise, toMarkdown, type Divergence, type RunSample } from "./report";
 
 interface BenchConfig {
   label: string;
@@ -24,16 +24,23 @@ const GREEDY = { temperature: 0, ignoreEos: true };
 const SAMPLED = { temperature: 0.8, topP: 0.95, ignoreEos: true };
 
 export const CONFIGS: BenchConfig[] = [
+  // greedy: lossless, every output must equal off's
   { label: "off", config: { proposer: "off" }, params: GREEDY, baseline: "off" },
   { label: "draft-model k=4", config: { proposer: "draft-model", kMax: 4 }, params: GREEDY, baseline: "off" },
-  { label: "draft-model adaptive", config: { proposer: "draft-model", kMax: 6, adaptiveK: true, draftConfidence: 0.25 }, params: GREEDY, baseline: "off" },
-  { label: "tree 2x4", config: { proposer: "tree", tree: { width: 2, depth: 4, branchMinProb: 0 } }, params: GREEDY, baseline: "off" },
-  { label: "tree 2x4 branch>=0.1", config: { proposer: "tree", tree: { width: 2, depth: 4, branchMinProb: 0.1 } }, params: GREEDY, baseline: "off" },
-  { label: "ngram", config: { proposer: "ngram", kMax: 6, ngram: { minN: 1, maxN: 4 } }, params: GREEDY, baseline: "off" },
+  { label: "draft-model adaptive k<=6", config: { proposer: "draft-model", kMax: 6, adaptiveK: true, draftConfidence: 0.25 }, params: GREEDY, baseline: "off" },
   { label: "draft-model window 4+32", config: { proposer: "draft-model", kMax: 4, draftWindow: { sink: 4, recent: 32 } }, params: GREEDY, baseline: "off" },
-  { label: "draft-model lossy 0.3", config: { proposer: "draft-model", kMax: 4, verify: "lossy", lossyThreshold: 0.3 }, params: GREEDY, baseline: "off" },
+  { label: "tree 2x4", config: { proposer: "tree", kMax: 4, tree: { width: 2, depth: 4, branchMinProb: 0.1 } }, params: GREEDY, baseline: "off" },
+  { label: "tree 2x4 always-fork", config: { proposer: "tree", kMax: 4, tree: { width: 2, depth: 4, branchMinProb: 0 } }, params: GREEDY, baseline: "off" },
+  { label: "ngram", config: { proposer: "ngram", kMax: 6, ngram: { minN: 1, maxN: 4 } }, params: GREEDY, baseline: "off" },
+  // sampling: lossless in distribution (outputs differ from off's draw by draw)
   { label: "off sampling", config: { proposer: "off" }, params: SAMPLED, baseline: "off sampling" },
   { label: "draft-model sampling", config: { proposer: "draft-model", kMax: 4 }, params: SAMPLED, baseline: "off sampling" },
+  { label: "tree sampling", config: { proposer: "tree", kMax: 4, tree: { width: 2, depth: 4, branchMinProb: 0.1 } }, params: SAMPLED, baseline: "off sampling" },
+  { label: "ngram sampling", config: { proposer: "ngram", kMax: 6 }, params: SAMPLED, baseline: "off sampling" },
+  // lossy: may differ from off; compared with greedy off
+  { label: "draft-model lossy 0.3", config: { proposer: "draft-model", kMax: 4, verify: "lossy", lossyThreshold: 0.3 }, params: GREEDY, baseline: "off" },
+  { label: "tree lossy 0.3", config: { proposer: "tree", kMax: 4, verify: "lossy", lossyThreshold: 0.3, tree: { width: 2, depth: 4, branchMinProb: 0.1 } }, params: GREEDY, baseline: "off" },
+  { label: "ngram lossy 0.3", config: { proposer: "ngram", kMax: 6, verify: "lossy", lossyThreshold: 0.3 }, params: GREEDY, baseline: "off" },
 ];
 
 async function runOne(engine: SpecEngine, prompt: string, c: BenchConfig, maxTokens: number, seed: number): Promise<RunSample> {
@@ -49,6 +56,30 @@ async function runOne(engine: SpecEngine, prompt: string, c: BenchConfig, maxTok
     steps.push(next.value);
     if (next.value.emitted.length > 0) chunkTimes.push(performance.now() - start);
   }
+}
+
+/**
+ * For every greedy lossless configuration whose tokens differ from off's on a prompt: where they first
+ * differ, and off's margin there (log-prob of its top token minus the runner-up's). A margin near 0 is an
+ * fp near-tie, which batched verification (several positions per pass) may resolve the other way.
+ */
+async function explainDivergences(engine: SpecEngine, workload: Workload, configs: BenchConfig[], samples: Map<string, RunSample[]>): Promise<Divergence[]> {
+  const out: Divergence[] = [];
+  const off = samples.get("off");
+  if (!off) return out;
+  for (const c of configs) {
+    if (c.baseline !== "off" || c.label === "off" || c.config.verify === "lossy") continue;
+    for (const [i, run] of samples.get(c.label)!.entries()) {
+      const mine = run.result.tokens.map((t) => t.id);
+      const theirs = off[i].result.tokens.map((t) => t.id);
+      const at = mine.findIndex((id, j) => id !== theirs[j]);
+      if (at < 0) continue;
+      const probe = await engine.generate(workload.prompts[i], { ...GREEDY, maxTokens: at + 1, seed: i, topLogprobs: 2 }, { proposer: "off" });
+      const [first, second] = probe.tokens[at].topLogprobs;
+      out.push({ config: c.label, prompt: i, token: at, offMargin: first.logprob - second.logprob });
+    }
+  }
+  return out;
 }
 
 async function main(): Promise<void> {
@@ -82,7 +113,8 @@ async function main(): Promise<void> {
       process.stderr.write(`\r${workload.name}: ${i + 1}/${workload.prompts.length} prompts`);
     }
     process.stderr.write("\n");
-    report.push({ workload: workload.name, prompts: workload.prompts.length, maxTokens: workload.maxTokens, rows: summarise(configs, samples) });
+    const divergences = await explainDivergences(engine, workload, configs, samples);
+    report.push({ workload: workload.name, prompts: workload.prompts.length, maxTokens: workload.maxTokens, rows: summarise(configs, samples), divergences });
   }
 
   const out = {
