@@ -2,7 +2,7 @@ import "server-only";
 import { ROOT_CONTEXT, context, type Span } from "@opentelemetry/api";
 import { flushTraces } from "@/db/tracing/runtime";
 import type { SpecEngine } from "@/engine/engine";
-import { usesDraft } from "@/engine/generate";
+import { checkSpecConfig, usesDraft } from "@/engine/generate";
 import { A, traceGeneration } from "@/engine/telemetry";
 import type { GenerateParams, GenerateResult, SpecConfig, StepRecord } from "@/engine/types";
 import { getEngine } from "../engine";
@@ -46,6 +46,8 @@ export interface GenerationHandle {
 
 export async function startGeneration(request: GenerationRequest): Promise<GenerationHandle> {
   const arrivedAt = performance.now();
+  // Bad input is a 400 whether or not the models load.
+  checkSpecConfig(request.config);
   const engine = await getEngine();
   const promptIds = typeof request.prompt === "string" ? engine.tokenizer.encode(request.prompt) : request.prompt;
   const params: GenerateParams = { ...request.params, timeBudgetMs: effectiveTimeBudget(request.params.timeBudgetMs) };
