@@ -64,7 +64,11 @@ function card(dir: string, role: "target" | "draft", training: Training, ppl: nu
   const name = c._name_or_path as string;
   const trainedHow = role === "target"
     ? "next-token cross-entropy on the training split"
-    : `distillation from speclens-brown-20m: ${training.args.alpha} x KL(target || draft) over the full next-token distribution + ${(1 - Number(training.args.alpha)).toFixed(1)} x cross-entropy, on the training split and (${Math.round(Number(training.args.gen_frac) * 100)}% of steps) on ${training.gen_tokens.toLocaleString("en-US")} tokens of the target's own greedy continuations of training-split prompts`;
+    : `distillation from speclens-brown-20m: ${training.args.alpha} x KL(target || draft) over the full next-token distribution + ${(1 - Number(training.args.alpha)).toFixed(1)} x cross-entropy, on the training split and on ${training.gen_tokens.toLocaleString("en-US")} tokens of the target's own greedy continuations of training-split prompts${
+        training.args.resume
+          ? ` (two phases, tools/train/retrain.sh: half the steps on those generations, then a resumed ${training.args.minutes}-min phase at lr ${training.args.lr} with ${Math.round(Number(training.args.gen_frac) * 100)}% of its steps on them)`
+          : ` (${Math.round(Number(training.args.gen_frac) * 100)}% of steps on them)`
+      }`;
   return `# ${name}
 
 The ${role === "target" ? "target" : "draft"} model of SpecLens's embedded speculative-decoding pair. Trained from scratch
