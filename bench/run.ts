@@ -29,17 +29,17 @@ export const CONFIGS: BenchConfig[] = [
   { label: "draft-model k=4", config: { proposer: "draft-model", kMax: 4 }, params: GREEDY, baseline: "off" },
   { label: "draft-model adaptive k<=6", config: { proposer: "draft-model", kMax: 6, adaptiveK: true, draftConfidence: 0.25 }, params: GREEDY, baseline: "off" },
   { label: "draft-model window 4+32", config: { proposer: "draft-model", kMax: 4, draftWindow: { sink: 4, recent: 32 } }, params: GREEDY, baseline: "off" },
-  { label: "tree 2x4", config: { proposer: "tree", kMax: 4, tree: { width: 2, depth: 4, branchMinProb: 0.1 } }, params: GREEDY, baseline: "off" },
+  { label: "tree 2x4", config: { proposer: "tree", kMax: 4, tree: { width: 2, depth: 4, branchMinProb: 0.3 } }, params: GREEDY, baseline: "off" },
   { label: "tree 2x4 always-fork", config: { proposer: "tree", kMax: 4, tree: { width: 2, depth: 4, branchMinProb: 0 } }, params: GREEDY, baseline: "off" },
   { label: "ngram", config: { proposer: "ngram", kMax: 6, ngram: { minN: 1, maxN: 4 } }, params: GREEDY, baseline: "off" },
   // sampling: lossless in distribution (outputs differ from off's draw by draw)
   { label: "off sampling", config: { proposer: "off" }, params: SAMPLED, baseline: "off sampling" },
   { label: "draft-model sampling", config: { proposer: "draft-model", kMax: 4 }, params: SAMPLED, baseline: "off sampling" },
-  { label: "tree sampling", config: { proposer: "tree", kMax: 4, tree: { width: 2, depth: 4, branchMinProb: 0.1 } }, params: SAMPLED, baseline: "off sampling" },
+  { label: "tree sampling", config: { proposer: "tree", kMax: 4, tree: { width: 2, depth: 4, branchMinProb: 0.3 } }, params: SAMPLED, baseline: "off sampling" },
   { label: "ngram sampling", config: { proposer: "ngram", kMax: 6 }, params: SAMPLED, baseline: "off sampling" },
   // lossy: may differ from off; compared with greedy off
   { label: "draft-model lossy 0.3", config: { proposer: "draft-model", kMax: 4, verify: "lossy", lossyThreshold: 0.3 }, params: GREEDY, baseline: "off" },
-  { label: "tree lossy 0.3", config: { proposer: "tree", kMax: 4, verify: "lossy", lossyThreshold: 0.3, tree: { width: 2, depth: 4, branchMinProb: 0.1 } }, params: GREEDY, baseline: "off" },
+  { label: "tree lossy 0.3", config: { proposer: "tree", kMax: 4, verify: "lossy", lossyThreshold: 0.3, tree: { width: 2, depth: 4, branchMinProb: 0.3 } }, params: GREEDY, baseline: "off" },
   { label: "ngram lossy 0.3", config: { proposer: "ngram", kMax: 6, verify: "lossy", lossyThreshold: 0.3 }, params: GREEDY, baseline: "off" },
 ];
 

@@ -96,7 +96,7 @@ async function main(): Promise<void> {
     tree: {
       width: num(values["tree-width"], "tree-width", 2),
       depth: num(values["tree-depth"], "tree-depth", 4),
-      branchMinProb: num(values["tree-branch-min-prob"], "tree-branch-min-prob", 0.1),
+      branchMinProb: num(values["tree-branch-min-prob"], "tree-branch-min-prob", 0.3),
     },
   });
 

@@ -48,7 +48,7 @@ export const DEFAULT_SPEC_CONFIG: SpecConfig = {
   draftConfidence: 0,
   lossyThreshold: 0.3,
   ngram: { minN: 1, maxN: 4 },
-  tree: { width: 2, depth: 4, branchMinProb: 0.1 },
+  tree: { width: 2, depth: 4, branchMinProb: 0.3 },
   draftWindow: null,
 };
 

@@ -15,6 +15,15 @@ export interface RuntimeOptions {
   executionProvider?: string;
 }
 
+/**
+ * Intra-op workers spin-wait for work between kernels by default. With two sessions (target and draft)
+ * taking turns on the same cores, the idle one's spinners steal the cores from the busy one (measured
+ * with 2 threads on 2 cores: a draft-model step took 15.4 ms with spinning, 10.5 ms without), so
+ * spinning is off. It costs single-model decoding with several threads some speed (off: 3.4 ms a
+ * token with spinning, 4.5 ms without); with one thread, the bench's setting, there are no workers.
+ */
+const SESSION_EXTRA = { session: { intra_op: { allow_spinning: "0" } } };
+
 export interface ForwardResult {
   /** [batch, seq, vocab] */
   logits: Float32Array;
@@ -40,6 +49,7 @@ export class CausalLM {
       intraOpNumThreads: options.threads ?? 0,
       interOpNumThreads: 1,
       graphOptimizationLevel: "all",
+      extra: SESSION_EXTRA,
     });
     for (const name of REQUIRED_INPUTS) {
       if (!session.inputNames.includes(name)) throw new Error(`${folder.onnxPath}: graph has no input ${name}`);
