@@ -12,10 +12,12 @@
  *   Transformers via Speculative Decoding"; Chen et al. 2023, "Accelerating Large Language Model
  *   Decoding with Speculative Sampling"). A token x sampled from the draft distribution q is accepted
  *   with probability min(1, p(x)/q(x)); on rejection the recovered token is drawn from
- *   norm(max(0, p - q)). Deterministic proposals (n-gram, tree candidates) are point masses, q = δ_c:
+ *   norm(max(0, p - q)). Deterministic proposals (n-gram, tree siblings) are point masses, q = δ_c:
  *   candidate c is accepted with probability p'(c) under the current residual p', and a rejected c
- *   is removed from the residual (p'(c) = 0, renormalised) before the next sibling is tried. Either
- *   way the emitted token is distributed exactly as p, the target's processed distribution.
+ *   is removed from the residual (p'(c) = 0, renormalised) before the next sibling is tried. A tree
+ *   mixes both: its main path is sampled from q and tested first, its siblings (chosen from q after
+ *   that draw) are point masses against the residual it leaves. Whatever the mix, the emitted token is
+ *   distributed exactly as p, the target's processed distribution.
  * - lossy: accept a draft token when the target's probability for it is at least a threshold (or it
  *   is the target's argmax). Output may differ from the target alone; targetArgmax records, for every
  *   examined token, whether the target alone would have chosen it — the raw material of replay's
@@ -66,7 +68,7 @@ export function verifyPaths(paths: readonly DraftPath[], targetDist: TargetDists
     }
     let residual: Float32Array | null = null;
     let acceptedToken = -1;
-    for (const { token, path } of candidates) {
+    for (const [i, { token, path }] of candidates.entries()) {
       const draftDist = paths[path].draftDists[depth];
       let outcome: PositionOutcome = "rejected";
       if (opts.mode === "greedy") {
@@ -76,7 +78,8 @@ export function verifyPaths(paths: readonly DraftPath[], targetDist: TargetDists
         else if (dist[token] >= opts.lossyThreshold) outcome = "lossy-accepted";
       } else {
         residual ??= Float32Array.from(dist);
-        if (draftDist && candidates.length === 1) {
+        // A token sampled from q is tested against p itself, so only as the first candidate here.
+        if (draftDist && i === 0) {
           const q = draftDist[token];
           if (q > 0 && opts.rng.next() < Math.min(1, residual[token] / q)) outcome = "accepted";
           else subtractAndNormalise(residual, draftDist);

@@ -6,10 +6,11 @@
  * level, and the target verifies every row in one batched pass (rows share the committed prefix and
  * repeat the drafted prefix before the fork); the verifier walks the paths as a trie and the longest
  * accepted path wins. Branching only where the draft is unsure keeps the extra rows for the steps where
- * they have a real chance, and needs no tree attention mask in the exported graph. Candidates are
- * chosen deterministically, so the verifier treats them as point masses, which keeps sampling lossless.
+ * they have a real chance, and needs no tree attention mask in the exported graph. When sampling, the
+ * main path is drawn from the draft's distribution (as the chain's is) and carries it to the verifier;
+ * siblings are the most probable other tokens, verified as point masses, which keeps sampling lossless.
  */
-import { processedProbs } from "../sampling";
+import { processedProbs, sample } from "../sampling";
 import type { DraftPath, Proposal } from "../types";
 import { DraftState } from "./draft-state";
 import type { ProposeInput, Proposer } from "./types";
@@ -40,13 +41,15 @@ export class TreeProposer implements Proposer {
         const { logits } = await this.state.feed(paths.map((p) => [p.tokens[level - 1]]));
         dists = paths.map((_, row) => distAt(logits, row * vocab));
       }
-      const [main, ...alternatives] = topTokens(dists[0], paths.length === 1 ? this.width : 1);
+      const main = input.sampled ? sample(dists[0], input.rng) : topTokens(dists[0], 1)[0];
+      const alternatives = paths.length === 1 ? topTokens(dists[0], this.width).filter((t) => t !== main).slice(0, this.width - 1) : [];
       const siblings = alternatives.filter((t) => dists[0][t] >= this.branchMinProb);
       for (const token of siblings) {
         paths.push({ tokens: [...paths[0].tokens, token], draftProbs: [...paths[0].draftProbs, dists[0][token]], draftDists: [] });
       }
       paths[0].tokens.push(main);
       paths[0].draftProbs.push(dists[0][main]);
+      if (input.sampled) paths[0].draftDists.push(dists[0]);
       for (let row = 1 + siblings.length; row < paths.length; row++) {
         const [token] = topTokens(dists[row], 1);
         paths[row].tokens.push(token);

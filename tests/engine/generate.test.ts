@@ -90,7 +90,11 @@ describe("sampling", () => {
     expect(ids(a)).not.toEqual(ids(c));
   });
 
-  it("lossless speculative sampling reproduces the target's first-token distribution", async () => {
+  it.each([
+    { proposer: "draft-model", kMax: 4 },
+    // Forks at the first position every time: the main draw is tested against p, the sibling against the residual.
+    { proposer: "tree", kMax: 4, tree: { width: 2, depth: 4, branchMinProb: 0 } },
+  ] as const)("lossless speculative sampling with %j reproduces the target's first-token distribution", async (config) => {
     // The first token of a 5-token request is verified against k=4 drafts; over many seeds its
     // frequencies must match the target's exact processed distribution at that position.
     const prompt = "The jury said that the";
@@ -104,7 +108,7 @@ describe("sampling", () => {
     const trials = 400;
     const counts = new Map<number, number>();
     for (let seed = 0; seed < trials; seed++) {
-      const stream = engine.stream(promptIds, { ...params, seed }, { proposer: "draft-model", kMax: 4 });
+      const stream = engine.stream(promptIds, { ...params, seed }, config);
       const first = await stream.next();
       await stream.return(undefined as never);
       if (first.done) throw new Error("no step");

@@ -105,6 +105,23 @@ describe("lossless speculative sampling", () => {
     freq.forEach((f, t) => expect(Math.abs(f - p[t])).toBeLessThan(tolerance));
   });
 
+  it("reproduces the target distribution for a tree: a main path sampled from q, then a point-mass sibling", () => {
+    // The sibling is chosen after the main draw (the most probable other token under q), as the tree does.
+    const target = [[p, dist(0.25, 0.25, 0.25, 0.25)], [p, dist(0.25, 0.25, 0.25, 0.25)]];
+    const sampleQ = (rng: ReturnType<typeof createRng>) => {
+      const u = rng.next();
+      let acc = 0;
+      for (let t = 0; t < V; t++) if (u < (acc += q[t])) return t;
+      return V - 1;
+    };
+    const freq = firstTokenFrequencies((rng) => {
+      const main = sampleQ(rng);
+      const sibling = main === 1 ? 3 : 1;
+      return [path([main], [q]), path([sibling])];
+    }, target, trials);
+    freq.forEach((f, t) => expect(Math.abs(f - p[t])).toBeLessThan(tolerance));
+  });
+
   it("a draft that disagrees with the target is rejected in proportion to its excess mass", () => {
     // A point mass on token 3 (p = 0.1) must be accepted about 10% of the time.
     const rng = createRng(7);
