@@ -41,8 +41,9 @@ export class TreeProposer implements Proposer {
         const { logits } = await this.state.feed(paths.map((p) => [p.tokens[level - 1]]));
         dists = paths.map((_, row) => distAt(logits, row * vocab));
       }
-      const main = input.sampled ? sample(dists[0], input.rng) : topTokens(dists[0], 1)[0];
-      const alternatives = paths.length === 1 ? topTokens(dists[0], this.width).filter((t) => t !== main).slice(0, this.width - 1) : [];
+      const top = topTokens(dists[0], paths.length === 1 ? this.width : 1);
+      const main = input.sampled ? sample(dists[0], input.rng) : top[0];
+      const alternatives = paths.length === 1 ? top.filter((t) => t !== main).slice(0, this.width - 1) : [];
       const siblings = alternatives.filter((t) => dists[0][t] >= this.branchMinProb);
       for (const token of siblings) {
         paths.push({ tokens: [...paths[0].tokens, token], draftProbs: [...paths[0].draftProbs, dists[0][token]], draftDists: [] });
