@@ -3,8 +3,9 @@ import type { SpecEngine } from "@/engine/engine";
 import { formatModelId } from "@/engine/runtime/model-folder";
 
 /*
- * The process-wide engine: loaded once, lazily, on the first request that needs it, and shared by
- * every request after (requests own their KV caches, so they run concurrently on the same sessions).
+ * The process-wide engine: loaded once (instrumentation.ts starts it at start-up; failing that, the
+ * first request that needs it) and shared by every request after (requests own their KV caches, so
+ * they run concurrently on the same sessions).
  * Kept on globalThis so Next's per-route bundles and dev-mode reloads share one engine.
  */
 

@@ -1,0 +1,21 @@
+import { describe, expect, it } from "vitest";
+import { ModelUnavailableError, RequestError } from "@/engine/errors";
+
+describe("engine errors", () => {
+  it("are recognised across bundles: a copy of the class (same brand, other prototype) passes instanceof", () => {
+    // What a RequestError thrown by the engine loaded in instrumentation.ts's bundle looks like to a route.
+    class OtherCopy extends Error {
+      readonly [Symbol.for("speclens.RequestError")] = true;
+    }
+    expect(new OtherCopy("x")).toBeInstanceOf(RequestError);
+    expect(new OtherCopy("x")).not.toBeInstanceOf(ModelUnavailableError);
+  });
+
+  it("do not claim other errors", () => {
+    expect(new Error("x")).not.toBeInstanceOf(RequestError);
+    expect(new RequestError("maxTokens", "too many")).not.toBeInstanceOf(ModelUnavailableError);
+    expect(new ModelUnavailableError("gone")).toBeInstanceOf(ModelUnavailableError);
+    expect(new RequestError("maxTokens", "too many")).toBeInstanceOf(Error);
+    expect(null).not.toBeInstanceOf(RequestError);
+  });
+});
