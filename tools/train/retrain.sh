@@ -23,8 +23,9 @@ $PY tools/train/generate_corpus.py --teacher $CACHE/target/best.pt --minutes "${
 # 6. The draft, distilled from the target on the corpus and on the target's generations.
 $PY tools/train/train.py --role draft --teacher $CACHE/target/best.pt --gen-data $CACHE/generated.bin --minutes "${DRAFT_MINUTES:-45}"
 # 6b. A second, lower-rate phase weighted towards the target's generations (what speculation asks the
-# draft to predict). It trades a little held-out perplexity for agreement, so its last checkpoint is
-# exported, not the one with the best held-out loss.
+# draft to predict). Held-out loss on human text is not what this phase optimises, so its last
+# checkpoint is exported rather than the best by that loss (in the shipped run they were the same one,
+# and the phase lowered held-out perplexity 82.7 -> 80.7 while raising acceptance 0.620 -> 0.660).
 cp $CACHE/draft/best.pt $CACHE/draft/phase1.pt
 $PY tools/train/train.py --role draft --teacher $CACHE/target/best.pt --gen-data $CACHE/generated.bin --gen-frac 0.8 \
   --lr 3e-4 --short-frac 0 --resume $CACHE/draft/phase1.pt --minutes "${DRAFT_PHASE2_MINUTES:-25}"
