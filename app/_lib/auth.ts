@@ -8,7 +8,24 @@ import { errorResponse } from "./http";
  * Per-action roles can be added here without touching the routes.
  */
 
-export type Action = "generate" | "traces:read" | "traces:ingest" | "metrics:read" | "config:read" | "config:write";
+/**
+ * Every action a route can perform. Roles (viewer < editor < admin, plus an ingest scope) are mapped to
+ * these in one policy table once roles exist; a new route picks the action it performs from this list.
+ */
+export type Action =
+  | "traces:read" // trace list, detail, attribution, raw spans
+  | "traces:ingest" // OTLP receiver
+  | "metrics:read" // /metrics, metrics time series, home page figures
+  | "config:read" // guardrail versions, labels, diff, audit log
+  | "config:write" // create a guardrail config version
+  | "config:label" // move a label that is not protected
+  | "config:label-protected" // move a protected label (production)
+  | "generate" // spend compute: /v1/*, /api/generate
+  | "replay" // spend compute: replay one trace or a batch
+  | "alerts:read"
+  | "alerts:ack"
+  | "settings:write" // retention, webhooks
+  | "users:admin" // users and API keys
 
 export type AuthResult = { ok: true } | { ok: false; response: Response };
 
