@@ -104,7 +104,7 @@ sorted file order is 7 mod 20 (25 documents, 5%) are held out and never trained 
 models/eval/heldout.jsonl and supply every evaluation and benchmark prompt.
 
 ## Reproduce
-\`bash tools/train/retrain.sh\` (see the README section "Retraining the shipped models"); the figures
+\`bash tools/train/retrain.sh\` (see tools/train/README.md); the figures
 above are measured by \`npx tsx tools/evaluate-pair.ts\`, which rewrites this card.
 `;
 }
