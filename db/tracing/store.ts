@@ -1,6 +1,6 @@
 import type Database from "better-sqlite3";
 import type { NewRequestRow, NewStepRow, NewTokenRow } from "../schema";
-import { deriveRows } from "./derive";
+import { deriveRows, leanStepAttributes } from "./derive";
 import type { SpanRecord } from "./span-record";
 
 /*
@@ -53,7 +53,7 @@ const REQUEST_COLUMNS: (keyof NewRequestRow)[] = [
   "completion", "paramsJson", "configJson", "configVersion", "proposer", "verifyMode", "targetModelId", "targetSha256",
   "draftModelId", "draftSha256", "seed", "temperature", "maxTokens", "inputTokens", "outputTokens", "finishReason",
   "statusCode", "statusMessage", "steps", "drafted", "accepted", "acceptanceRate", "meanAcceptanceLength",
-  "perPositionJson", "prefillMs", "ttftMs", "totalMs", "cancelled",
+  "perPositionJson", "prefillMs", "ttftMs", "totalMs", "queueMs", "cancelled", "tokensPerS",
 ];
 const STEP_COLUMNS: (keyof NewStepRow)[] = [
   "traceId", "stepIndex", "spanId", "startNs", "endNs", "proposer", "k", "draftTokensJson", "draftProbsJson",
@@ -144,17 +144,21 @@ function writeAll(s: Statements, records: SpanRecord[]): WriteResult {
   const cursor: Cursor = new Map();
   const renumber = new Set<string>();
   for (const r of records) {
+    const derived = deriveRows(r);
+    const attributes = derived.kind === "step" ? leanStepAttributes(r.attributes) : r.attributes;
     const inserted = s.span.run(
       r.traceId, r.spanId, r.parentSpanId, r.name, r.kind, r.startTimeNs, r.endTimeNs, r.statusCode, r.statusMessage,
-      jsonText(r.attributes), resourceText(r.resource), r.scopeName, r.node,
+      jsonText(attributes), resourceText(r.resource), r.scopeName, r.node,
     );
     if (inserted.changes === 0) {
       duplicates += 1;
       continue;
     }
     written += 1;
-    for (const e of r.events) s.event.run(r.traceId, r.spanId, e.name, e.timeNs, jsonText(e.attributes));
-    const derived = deriveRows(r);
+    for (const e of r.events) {
+      const eventAttributes = derived.kind === "step" ? leanStepAttributes(e.attributes, false) : e.attributes;
+      s.event.run(r.traceId, r.spanId, e.name, e.timeNs, jsonText(eventAttributes));
+    }
     if (derived.kind === "request") s.request.run(row(REQUEST_COLUMNS, derived.request));
     if (derived.kind === "step") {
       const { step, tokens } = derived;
