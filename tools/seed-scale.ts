@@ -56,7 +56,7 @@ function refuseUnsafeTarget(): string {
   if (!values.db) throw new Error("--db PATH is required (the app's own database is never seeded)");
   const target = resolve(values.db);
   const appDb = resolveDatabasePath({ ...process.env });
-  const defaultDb = resolveDatabasePath({});
+  const defaultDb = resolveDatabasePath({} as NodeJS.ProcessEnv);
   if (target === appDb || target === defaultDb) throw new Error(`--db ${target} is the app's database; choose another path`);
   if (existsSync(target) && statSync(target).size > 0) throw new Error(`--db ${target} exists; seed a new file`);
   return target;
