@@ -1,7 +1,7 @@
 import type { Metadata } from "next";
 import Link from "next/link";
 import { formatTimestampNs } from "@/app/_lib/format";
-import { formatMs, formatPct } from "@/app/_lib/view-url";
+import { formatMs, formatPct, requestTimeMs } from "@/app/_lib/view-url";
 import { getDb } from "@/db/client";
 import { autoBucketMs, metricSeries, overview } from "@/db/queries/metrics";
 import { listTraces } from "@/db/queries/traces";
@@ -19,7 +19,7 @@ const DAY_MS = 86_400_000;
 /** The last 24 hours at a glance: volume, acceptance, throughput, errors, and the latest traces. */
 export default function Home() {
   const db = getDb();
-  const toMs = Date.now();
+  const toMs = requestTimeMs();
   const fromNs = BigInt(toMs - DAY_MS) * 1_000_000n;
   const toNs = BigInt(toMs) * 1_000_000n;
   const day = overview(db, fromNs, toNs);

@@ -36,3 +36,11 @@ export function formatPct(x: number | null | undefined): string {
 export function modelName(modelId: string | null | undefined): string {
   return modelId ? modelId.split("@")[0] : "–";
 }
+
+/**
+ * The request's clock. Pages that show "the last 24 hours" are dynamic server components rendered once
+ * per request (never on the client), so reading the time during render is intended there.
+ */
+export function requestTimeMs(): number {
+  return Date.now();
+}

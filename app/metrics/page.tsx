@@ -2,7 +2,7 @@ import type { Metadata } from "next";
 import Link from "next/link";
 import { PageHeader } from "@/app/_components/PageHeader";
 import { TIME_RANGES, type TimeRange } from "@/app/_lib/traces";
-import { firstValues, hrefWith } from "@/app/_lib/view-url";
+import { firstValues, hrefWith, requestTimeMs } from "@/app/_lib/view-url";
 import { getDb } from "@/db/client";
 import { autoBucketMs, GROUP_BYS, metricSeries, perPositionAcceptance, PERCENTILE_METRICS, type GroupBy, type MetricName } from "@/db/queries/metrics";
 import { traceFacets } from "@/db/queries/traces";
@@ -34,7 +34,7 @@ export default async function MetricsPage({ searchParams }: { searchParams: Prom
   const groupBy: GroupBy = (GROUP_BYS as readonly string[]).includes(raw.groupBy ?? "") ? (raw.groupBy as GroupBy) : "none";
   const versions = raw.versions?.split(",").map((v) => v.trim()).filter(Boolean);
   const db = getDb();
-  const toMs = Date.now();
+  const toMs = requestTimeMs();
   const fromMs = toMs - TIME_RANGES[range];
   const bucketMs = autoBucketMs(BigInt(fromMs) * 1_000_000n, BigInt(toMs) * 1_000_000n);
   // Buckets aligned to the bucket width, so a reload a minute later shows the same buckets.
