@@ -2,7 +2,8 @@ import { authorize } from "@/app/_lib/auth";
 import { generateBodySchema, generationResponse, toEngineInputs } from "@/app/_lib/generate";
 import { errorResponse, jsonResponse, readJsonBody, zodErrorResponse } from "@/app/_lib/http";
 import { generationErrorResponse } from "@/app/_lib/serving/errors";
-import { runGeneration } from "@/app/_lib/serving/generation";
+import { runGeneration, startGeneration } from "@/app/_lib/serving/generation";
+import { streamGeneration } from "@/app/_lib/generate-stream";
 import { getDb } from "@/db/client";
 import { resolveConfig } from "@/db/queries/configs";
 
@@ -24,6 +25,19 @@ export async function POST(request: Request): Promise<Response> {
   if (!resolved) return errorResponse(400, `config: no config label or version ${JSON.stringify(parsed.data.config)}`, { param: "config" });
 
   const { params, config } = toEngineInputs(parsed.data, resolved.config);
+  if (parsed.data.stream) {
+    // The stream outlives this handler: the client's disconnect reaches the engine through `cancel`.
+    const cancel = new AbortController();
+    request.signal.addEventListener("abort", () => cancel.abort(), { once: true });
+    try {
+      const handle = await startGeneration({
+        prompt: parsed.data.prompt, params, config, endpoint: "POST /api/generate", configVersion: String(resolved.version), signal: cancel.signal,
+      });
+      return streamGeneration(handle, resolved.version, cancel);
+    } catch (error) {
+      return generationErrorResponse(error);
+    }
+  }
   try {
     const outcome = await runGeneration({
       prompt: parsed.data.prompt, params, config, endpoint: "POST /api/generate", configVersion: String(resolved.version), signal: request.signal,
