@@ -1,6 +1,6 @@
 import { asc, eq, sql } from "drizzle-orm";
 import type { SpecLensDb } from "../client";
-import { requests, spanEvents, spans, steps, tokens, type RequestRow, type StepRow } from "../schema";
+import { requests, spans, steps, tokens, type RequestRow, type StepRow } from "../schema";
 
 /*
  * Read side of the derived tables: one trace in full (the list lives in trace-list.ts).
@@ -125,7 +125,9 @@ export function getTrace(db: SpecLensDb, traceId: string): TraceDetail | null {
     .select({
       spanId: spans.spanId, parentSpanId: spans.parentSpanId, name: spans.name, startNs: spans.startTimeNs,
       endNs: spans.endTimeNs, statusCode: spans.statusCode,
-      events: sql<number>`(select count(*) from ${spanEvents} e where e.trace_id = ${spans.traceId} and e.span_id = ${spans.spanId})`.mapWith(Number),
+      // Outer columns spelled out: drizzle renders a column unqualified inside sql``, and an unqualified
+      // trace_id here would bind to the events table itself (counting every event stored, per span).
+      events: sql<number>`(select count(*) from span_events e where e.trace_id = "spans"."trace_id" and e.span_id = "spans"."span_id")`.mapWith(Number),
     })
     .from(spans)
     .where(eq(spans.traceId, traceId))

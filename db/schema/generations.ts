@@ -68,6 +68,7 @@ export const requests = sqliteTable(
     index("requests_verify_mode_idx").on(t.verifyMode, t.startNs),
     index("requests_config_version_idx").on(t.configVersion, t.startNs),
     index("requests_status_idx").on(t.statusCode, t.startNs),
+    index("requests_cancelled_idx").on(t.cancelled, t.startNs),
     // Sorting by these (keyset on value, trace_id) and narrow range filters read these indexes.
     index("requests_total_ms_idx").on(t.totalMs, t.traceId),
     index("requests_acceptance_idx").on(t.acceptanceRate, t.traceId),

@@ -212,3 +212,13 @@ describe("trace list pages", () => {
     expect(listRawTraces(database.db, { onlyOther: true }).items.map((t) => t.rootName)).toEqual(["GET /health"]);
   });
 });
+
+describe("trace detail", () => {
+  it("counts each span's own events only", async () => {
+    const { getTrace } = await import("@/db/queries/traces");
+    const withEvent = (n: number, index: number) => ({ ...step(n, index, 1, 2), events: [{ name: "speclens.rollback", timeNs: T0, attributes: {} }] });
+    writeSpans(database.sqlite, [request(1), withEvent(1, 0), withEvent(1, 1), request(2), withEvent(2, 0)]);
+    const spans = getTrace(database.db, traceIdOf(1))!.spans;
+    expect(spans.map((s) => s.events).sort()).toEqual([0, 1, 1]);
+  });
+});

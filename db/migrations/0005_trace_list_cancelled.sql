@@ -1,0 +1,1 @@
+CREATE INDEX `requests_cancelled_idx` ON `requests` (`cancelled`,`start_ns`);
