@@ -46,7 +46,7 @@ export interface MetricPoint {
   p50?: number | null;
   p95?: number | null;
   p99?: number | null;
-  /** Requests in the bucket. */
+  /** Requests in the bucket (for percentile metrics: those with a value). */
   n: number;
 }
 
@@ -100,26 +100,21 @@ export function metricSeries(db: SpecLensDb, q: MetricQuery): MetricSeries[] {
   };
 
   if ((PERCENTILE_METRICS as readonly string[]).includes(q.metric)) {
-    const rows = db.all<{ b: bigint; g: string; v: number | null }>(
-      sql`SELECT ${bucketSql(q)} AS b, ${group} AS g, ${VALUE_SQL[q.metric as PercentileMetric]} AS v FROM requests WHERE ${where(q)}`,
-    );
-    const values = new Map<string, number[]>();
+    // Nearest-rank percentiles computed in SQLite (a window sort per bucket and group), so only one row
+    // per bucket and group comes back instead of every request's value.
+    const rank = (p: number) => sql.raw(`(${p} * n + 99) / 100`);
+    const rows = db.all<{ b: bigint; g: string; n: bigint; p50: number; p95: number; p99: number }>(sql`
+      WITH x AS (SELECT ${bucketSql(q)} AS b, ${group} AS g, ${VALUE_SQL[q.metric as PercentileMetric]} AS v FROM requests WHERE ${where(q)}),
+           r AS (SELECT b, g, v, row_number() OVER (PARTITION BY b, g ORDER BY v) AS rn, count(*) OVER (PARTITION BY b, g) AS n FROM x WHERE v IS NOT NULL)
+      SELECT b, g, n, max(CASE WHEN rn = ${rank(50)} THEN v END) AS p50, max(CASE WHEN rn = ${rank(95)} THEN v END) AS p95,
+             max(CASE WHEN rn = ${rank(99)} THEN v END) AS p99
+        FROM r GROUP BY b, g`);
     for (const r of rows) {
-      const key = `${r.g}\u0000${r.b}`;
       const p = point(String(r.g), Number(r.b));
-      p.n += 1;
-      if (r.v === null) continue;
-      const list = values.get(key);
-      if (list) list.push(Number(r.v));
-      else values.set(key, [Number(r.v)]);
-    }
-    for (const [key, list] of values) {
-      const [g, b] = key.split("\u0000");
-      const p = point(g, Number(b));
-      list.sort((a, z) => a - z);
-      p.p50 = percentile(list, 50);
-      p.p95 = percentile(list, 95);
-      p.p99 = percentile(list, 99);
+      p.n = Number(r.n);
+      p.p50 = r.p50 ?? null;
+      p.p95 = r.p95 ?? null;
+      p.p99 = r.p99 ?? null;
       p.value = p.p50;
     }
   } else {

@@ -113,6 +113,22 @@ function searchCondition(db: SpecLensDb, match: string): SQL {
     : sql`EXISTS (SELECT 1 FROM requests_fts WHERE requests_fts MATCH ${match} AND requests_fts.rowid = ${requests}.rowid)`;
 }
 
+// A value range matching more rows than this is read in list order (the start or sort index, filtering
+// as it goes: a page is found after a few hundred rows) rather than through its own index (every match
+// fetched and sorted). Below it, the range index finds the few matches directly.
+const WIDE_RANGE = 3000;
+
+/** min <= column <= max, with the index choice made from the range's actual width (one index-only count). */
+function rangeCondition(db: SpecLensDb, column: "acceptance_rate" | "total_ms", min: number | undefined, max: number | undefined): SQL | null {
+  if (min === undefined && max === undefined) return null;
+  const bounds = (col: SQL) =>
+    sql.join([min !== undefined ? sql`${col} >= ${min}` : null, max !== undefined ? sql`${col} <= ${max}` : null].filter((x): x is SQL => x !== null), sql` AND `);
+  const indexed = sql.raw(column);
+  const n = db.get<{ n: number }>(sql`SELECT count(*) AS n FROM (SELECT 1 FROM requests WHERE ${bounds(indexed)} LIMIT ${WIDE_RANGE})`);
+  // Unary + keeps SQLite from using the column's index for this term.
+  return Number(n.n) >= WIDE_RANGE ? bounds(sql.raw(`+${column}`)) : bounds(indexed);
+}
+
 function filterConditions(db: SpecLensDb, f: TraceFilters): SQL[] {
   const where: SQL[] = [];
   if (f.proposer) where.push(eq(requests.proposer, f.proposer));
@@ -134,10 +150,10 @@ function filterConditions(db: SpecLensDb, f: TraceFilters): SQL[] {
   }
   if (f.sinceNs !== undefined) where.push(gte(requests.startNs, f.sinceNs));
   if (f.untilNs !== undefined) where.push(lte(requests.startNs, f.untilNs));
-  if (f.minAcceptance !== undefined) where.push(gte(requests.acceptanceRate, f.minAcceptance));
-  if (f.maxAcceptance !== undefined) where.push(lte(requests.acceptanceRate, f.maxAcceptance));
-  if (f.minLatencyMs !== undefined) where.push(gte(requests.totalMs, f.minLatencyMs));
-  if (f.maxLatencyMs !== undefined) where.push(lte(requests.totalMs, f.maxLatencyMs));
+  const acceptance = rangeCondition(db, "acceptance_rate", f.minAcceptance, f.maxAcceptance);
+  if (acceptance) where.push(acceptance);
+  const latency = rangeCondition(db, "total_ms", f.minLatencyMs, f.maxLatencyMs);
+  if (latency) where.push(latency);
   const match = f.q ? ftsQuery(f.q) : null;
   if (match) where.push(searchCondition(db, match));
   return where;

@@ -3,10 +3,9 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { openDatabase, type OpenDatabase } from "@/db/client";
 import { listRawTraces, listTraces, traceFacets, type TraceFilters } from "@/db/queries/traces";
 import { deleteTraces } from "@/db/tracing/retention";
-import type { SpanRecord } from "@/db/tracing/span-record";
 import { writeSpans } from "@/db/tracing/store";
-import { A, STEP_SPAN_NAME } from "@/engine/telemetry";
-import { spanIdOf, traceIdOf } from "../support/spans";
+import { request, SECOND, step, T0 } from "../support/request-spans";
+import { traceIdOf } from "../support/spans";
 import { makeTempDir } from "../support/temp";
 
 let temp: ReturnType<typeof makeTempDir>;
@@ -19,62 +18,6 @@ afterEach(() => {
   database.sqlite.close();
   temp.cleanup();
 });
-
-const T0 = 1_763_840_000_000_000_000n;
-const SECOND = 1_000_000_000n;
-
-interface Shape {
-  proposer?: string;
-  verify?: string;
-  version?: string;
-  node?: string;
-  target?: string;
-  draft?: string | null;
-  finish?: string;
-  status?: number;
-  cancelled?: boolean;
-  rate?: number | null;
-  totalMs?: number;
-  outputTokens?: number;
-  prompt?: string;
-  completion?: string;
-  startNs?: bigint;
-}
-
-/** A request span as the engine emits it; each test varies the fields it filters on. */
-function request(n: number, s: Shape = {}): SpanRecord {
-  const start = s.startNs ?? T0 + BigInt(n) * SECOND;
-  const attributes: SpanRecord["attributes"] = {
-    [A.operation]: "text_completion", [A.prompt]: s.prompt ?? `prompt number ${n}`, [A.completion]: s.completion ?? "plain output",
-    [A.proposer]: s.proposer ?? "draft-model", [A.verifyMode]: s.verify ?? "greedy", [A.configVersion]: s.version ?? "1",
-    [A.targetModelId]: `${s.target ?? "target"}@sha256:aaaaaaaaaaaa`, [A.targetSha256]: "a".repeat(64),
-    [A.finishReason]: s.finish ?? "length", [A.steps]: 3, [A.outputTokens]: s.outputTokens ?? 10, [A.totalMs]: s.totalMs ?? 100,
-    [A.cancelled]: s.cancelled ?? false,
-  };
-  if (s.rate !== null) attributes[A.acceptanceRate] = s.rate ?? 0.5;
-  if (s.draft !== null) {
-    attributes[A.draftModelId] = `${s.draft ?? "draft"}@sha256:bbbbbbbbbbbb`;
-    attributes[A.draftSha256] = "b".repeat(64);
-  }
-  return {
-    traceId: traceIdOf(n), spanId: spanIdOf(n), parentSpanId: null, name: "text_completion target", kind: 0,
-    startTimeNs: start, endTimeNs: start + 5_000_000n, statusCode: s.status ?? 0, statusMessage: null, events: [],
-    resource: { "host.name": s.node ?? "node-a" }, scopeName: "speclens-engine", node: s.node ?? "node-a", attributes,
-  };
-}
-
-function step(n: number, index: number, accepted: number, drafted: number): SpanRecord {
-  return {
-    traceId: traceIdOf(n), spanId: spanIdOf(1000 * n + index + 1), parentSpanId: spanIdOf(n), name: STEP_SPAN_NAME, kind: 0,
-    startTimeNs: T0 + BigInt(n) * SECOND + BigInt(index), endTimeNs: T0 + BigInt(n) * SECOND + BigInt(index) + 1n,
-    statusCode: 0, statusMessage: null, events: [], resource: {}, scopeName: "speclens-engine", node: "node-a",
-    attributes: {
-      [A.stepIndex]: index, [A.proposer]: "draft-model", [A.k]: drafted, [A.draftTokens]: Array(drafted).fill(1),
-      [A.draftProbs]: Array(drafted).fill(0.5), [A.draftPathLengths]: [drafted], [A.pathIndex]: 0, [A.acceptedCount]: accepted,
-      [A.emittedIds]: [1], [A.emittedTexts]: ["x"], [A.emittedOrigins]: ["target"],
-    },
-  };
-}
 
 const ids = (f: TraceFilters = {}) => listTraces(database.db, f).items.map((t) => parseInt(t.traceId, 16));
 
