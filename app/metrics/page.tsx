@@ -1,5 +1,6 @@
 import type { Metadata } from "next";
 import Link from "next/link";
+import { EmptyState } from "@/app/_components/EmptyState";
 import { PageHeader } from "@/app/_components/PageHeader";
 import { TIME_RANGES, type TimeRange } from "@/app/_lib/traces";
 import { firstValues, hrefWith, requestTimeMs } from "@/app/_lib/view-url";
@@ -89,10 +90,13 @@ export default async function MetricsPage({ searchParams }: { searchParams: Prom
         </div>
       </form>
       {!anyData && (
-        <p className="muted" data-testid="metrics-empty">
-          No requests in the last {range}
-          {versions ? ` for version ${versions.join(", ")}` : ""}. Generate from the <Link href="/playground">Playground</Link> or the OpenAI API and they appear here.
-        </p>
+        <EmptyState
+          title={`No requests in the last ${range}${versions ? ` for version ${versions.join(", ")}` : ""}`}
+          howTo={<p>Generate from the <Link href="/playground">Playground</Link> or the OpenAI API (POST /v1/completions): every traced request counts.</p>}
+        >
+          Acceptance rate, mean acceptance length, tokens per second, latency percentiles and per-position acceptance are computed
+          from the stored requests, per time bucket, and can be grouped by config version, model pair, proposer, verify mode or node.
+        </EmptyState>
       )}
       <div className="metric-grid">
         {charts.map((c) => (
