@@ -112,9 +112,10 @@ export default async function TracesPage({ searchParams }: { searchParams: Promi
                   const status = statusOf(t);
                   return (
                     <tr key={t.traceId} data-trace-id={t.traceId}>
-                      <td className="mono nowrap">
-                        <Link href={`/traces/${t.traceId}`} title={`trace ${t.traceId}`}>
-                          {formatTimestampNs(t.startNs).slice(5, 19)}
+                      <td className="mono time-cell">
+                        <Link href={`/traces/${t.traceId}`} title={`${formatTimestampNs(t.startNs)} · trace ${t.traceId}`}>
+                          <span className="sub">{formatTimestampNs(t.startNs).slice(5, 10)}</span>
+                          {formatTimestampNs(t.startNs).slice(11, 19)}
                         </Link>
                       </td>
                       <td className="prompt-cell" title={t.promptPreview}>
@@ -124,17 +125,17 @@ export default async function TracesPage({ searchParams }: { searchParams: Promi
                       <td className="num">{t.tokensPerS === null ? "–" : t.tokensPerS.toFixed(0)}</td>
                       <td className="num accept-cell">
                         <span>{formatPct(t.acceptanceRate)}</span>
-                        <Sparkline values={t.sparkline} width={64} height={16} />
+                        <Sparkline values={t.sparkline} width={56} height={12} />
                       </td>
                       <td className="num">{t.meanAcceptanceLength === null ? "–" : t.meanAcceptanceLength.toFixed(2)}</td>
                       <td>
                         {t.proposer ?? "–"}
-                        {t.verifyMode && <span className="muted"> · {t.verifyMode}</span>}
+                        {t.verifyMode && <span className="sub">{t.verifyMode}</span>}
                       </td>
                       <td>{t.configVersion ? `v${t.configVersion.replace(/^v/, "")}` : "–"}</td>
                       <td className="models-cell" title={`${t.targetModelId ?? ""}\n${t.draftModelId ?? ""}`}>
                         {modelName(t.targetModelId)}
-                        {t.draftModelId && <span className="muted"> / {modelName(t.draftModelId)}</span>}
+                        <span className="sub">{t.draftModelId ? modelName(t.draftModelId) : "no draft"}</span>
                       </td>
                       <td className="num">{formatMs(t.totalMs)}</td>
                       <td><span className={status.className}>{status.label}</span></td>

@@ -21,6 +21,8 @@ function formatTime(t: number, spanMs: number): string {
 export function MetricChart({ title, unit, rows, keys, testId }: { title: string; unit: string; rows: ChartRow[]; keys: string[]; testId?: string }) {
   const spanMs = rows.length > 1 ? rows[rows.length - 1].t - rows[0].t : 0;
   const empty = rows.every((r) => keys.every((k) => r[k] === null || r[k] === undefined));
+  // Sparse series (a few buckets with data) would be invisible as lines between gaps: draw their points.
+  const sparse = keys.some((k) => rows.filter((r) => r[k] !== null && r[k] !== undefined).length <= 12);
   return (
     <section className="card chart-card" data-testid={testId}>
       <h2>
@@ -37,7 +39,7 @@ export function MetricChart({ title, unit, rows, keys, testId }: { title: string
             <Tooltip labelFormatter={(t) => new Date(Number(t)).toISOString().replace("T", " ").slice(0, 16)} formatter={(v) => formatValue(Number(v), unit)} />
             {keys.length > 1 && <Legend wrapperStyle={{ fontSize: 11 }} />}
             {keys.map((k, i) => (
-              <Line key={k} type="monotone" dataKey={k} stroke={COLORS[i % COLORS.length]} dot={false} strokeWidth={1.6} isAnimationActive={false} connectNulls={false} />
+              <Line key={k} type="monotone" dataKey={k} stroke={COLORS[i % COLORS.length]} dot={sparse ? { r: 3 } : false} strokeWidth={1.6} isAnimationActive={false} connectNulls={false} />
             ))}
           </LineChart>
         </ResponsiveContainer>
