@@ -19,9 +19,7 @@ import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from "@o
 import { NodeTracerProvider } from "@opentelemetry/sdk-trace-node";
 import { openDatabase, resolveDatabasePath } from "../db/client";
 import { SqliteSpanProcessor } from "../db/tracing/sqlite-processor";
-import { SpecEngine } from "../engine/engine";
-import { A, STEP_SPAN_NAME, traceGeneration } from "../engine/telemetry";
-import { DEFAULT_PARAMS, resolveSpecConfig, type GenerateResult, type SpecConfigInput, type StepRecord } from "../engine/types";
+import { A, DEFAULT_PARAMS, DEFAULT_SPEC_CONFIG, mergeSpecConfig, SpecEngine, STEP_SPAN_NAME, traceGeneration, type GenerateResult, type SpecConfigInput, type StepRecord } from "../engine";
 import { heldoutPrompts } from "../tests/support/models";
 
 const { values } = parseArgs({
@@ -69,7 +67,7 @@ async function capture(engine: SpecEngine): Promise<ReadableSpan[][]> {
   const prompts = heldoutPrompts(SAMPLES, 16);
   for (let i = 0; i < SAMPLES; i++) {
     const shape = SHAPES[i % SHAPES.length];
-    const config = resolveSpecConfig(shape.config);
+    const config = mergeSpecConfig(DEFAULT_SPEC_CONFIG, shape.config);
     const params = { ...DEFAULT_PARAMS, maxTokens: MAX_TOKENS, temperature: shape.temperature, topP: shape.temperature > 0 ? 0.95 : 1, seed: 1000 + i };
     const prompt = prompts[i % prompts.length];
     const ids = engine.tokenizer.encode(prompt);

@@ -17,6 +17,12 @@ export interface ExaminedPosition {
   outcome: string | null;
   targetProb: number | null;
   targetArgmax: boolean;
+  /** Recorded by newer engines: what the target alone would emit here, the proposer's probability, the test. */
+  targetChoice?: { token: number | null; prob: number | null };
+  draftProb?: number | null;
+  pointMass?: boolean;
+  acceptProb?: number | null;
+  uniform?: number | null;
 }
 
 export interface StepDetail {
@@ -55,6 +61,10 @@ export interface TokenDetail {
   origin: string;
   prob: number | null;
   logprob: number | null;
+  /** The proposer's probability, for a drafted token (null otherwise or when not recorded). */
+  draftProb: number | null;
+  /** What the target alone would have emitted at this position, when recorded. */
+  targetChoice: { token: number; prob: number | null } | null;
 }
 
 export interface SpanSummary {
@@ -150,6 +160,8 @@ export function getTrace(db: SpecLensDb, traceId: string): TraceDetail | null {
     steps: stepRows.map(stepDetail),
     tokens: tokenRows.map((t) => ({
       position: t.position, step: t.stepIndex, id: t.tokenId, text: t.text, origin: t.origin, prob: t.prob, logprob: t.logprob,
+      draftProb: t.draftProb ?? null,
+      targetChoice: t.targetChoice === null || t.targetChoice === undefined ? null : { token: t.targetChoice, prob: t.targetChoiceProb ?? null },
     })),
     spans: spanRows,
   };

@@ -27,9 +27,9 @@ function trace(verifyMode: string): TraceDetail {
     params: {}, config: { lossyThreshold: 0.3 }, perPositionAcceptance: [1, 1, 0], spans: [],
     steps: [step0],
     tokens: [
-      { position: 0, step: 0, id: 10, text: " the", origin: "accepted", prob: 0.7, logprob: -0.3 },
-      { position: 1, step: 0, id: 11, text: " jury", origin: "accepted", prob: 0.5, logprob: -0.7 },
-      { position: 2, step: 0, id: 20, text: " said", origin: "recovered", prob: 0.6, logprob: -0.5 },
+      { position: 0, step: 0, id: 10, text: " the", origin: "accepted", prob: 0.7, logprob: -0.3, draftProb: null, targetChoice: null },
+      { position: 1, step: 0, id: 11, text: " jury", origin: "accepted", prob: 0.5, logprob: -0.7, draftProb: null, targetChoice: null },
+      { position: 2, step: 0, id: 20, text: " said", origin: "recovered", prob: 0.6, logprob: -0.5, draftProb: null, targetChoice: null },
     ],
   };
 }
@@ -50,6 +50,13 @@ describe("trace page view model", () => {
     expect(view.steps[0].paths[0].tokens.map((x) => x.text)).toEqual([" the", " jury", "#12"]);
     expect(view.steps[0].paths[0].outcomes).toEqual(["accepted", "accepted", "rejected"]);
     expect(view.steps[0]).toMatchObject({ startMs: 1, durationMs: 8, kvTarget: 7, rolledBackTarget: 1, next: { text: " said", origin: "recovered" } });
+  });
+
+  it("shows the recorded choice of the target alone, whatever the mode", () => {
+    const t = trace("sampling");
+    t.tokens[1] = { ...t.tokens[1], targetChoice: { token: 30, prob: 0.55 }, draftProb: 0.8 };
+    const view = buildTraceView(t, tokenTextFor(t, (id) => `<${id}>`));
+    expect(view.tokens[1].targetChoice).toEqual({ token: 30, text: "<30>", prob: 0.55 });
   });
 
   it("does not claim what the target alone would have chosen when sampling and nothing was recorded", () => {

@@ -109,7 +109,7 @@ describe("SQLite span processor with a real tracer provider", () => {
     expect(detail.params).toEqual(FAKE_INFO.params);
     expect(detail.config).toEqual(FAKE_INFO.config);
     expect(detail.perPositionAcceptance).toEqual([0.5, 0.5]);
-    expect(detail.steps.map((s) => s.proposals)).toEqual(FAKE_STEPS.map((s) => s.paths));
+    expect(detail.steps.map((s) => s.proposals)).toEqual(FAKE_STEPS.map((s) => s.paths.map(({ tokens, draftProbs }) => ({ tokens, draftProbs }))));
     expect(detail.steps.map((s) => s.verification.positions)).toEqual(FAKE_STEPS.map((s) => s.verify.examined));
     expect(detail.steps[1]).toMatchObject({
       k: 2, verification: { pathIndex: 0, accepted: 0, drafted: 2, nextToken: 23, nextOrigin: "recovered", nextTokenProb: 0.7 },
@@ -117,7 +117,10 @@ describe("SQLite span processor with a real tracer provider", () => {
       timings: { draftMs: 1.5, verifyMs: 3.25, overheadMs: 0.25 }, kvBytes: { target: 5120, draft: 1280 },
     });
     expect(detail.tokens).toEqual(
-      FAKE_RESULT.tokens.map((t, position) => ({ position, step: t.step, id: t.id, text: t.text, origin: t.origin, prob: t.prob, logprob: t.logprob })),
+      FAKE_RESULT.tokens.map((t, position) => ({
+        position, step: t.step, id: t.id, text: t.text, origin: t.origin, prob: t.prob, logprob: t.logprob,
+        draftProb: t.draftProb, targetChoice: { token: t.targetChoice.token, prob: t.targetChoice.prob },
+      })),
     );
     expect(detail.spans).toHaveLength(3);
   });

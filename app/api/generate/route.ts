@@ -24,21 +24,18 @@ export async function POST(request: Request): Promise<Response> {
   const resolved = resolveConfig(getDb(), parsed.data.config);
   if (!resolved) return errorResponse(400, `config: no config label or version ${JSON.stringify(parsed.data.config)}`, { param: "config" });
 
-  const { params, config } = toEngineInputs(parsed.data, resolved.config);
-  if (parsed.data.stream) {
-    // The stream outlives this handler: the client's disconnect reaches the engine through `cancel`.
-    const cancel = new AbortController();
-    request.signal.addEventListener("abort", () => cancel.abort(), { once: true });
-    try {
+  try {
+    // The speculative fields are validated here, once, against the selected version (400 naming the field).
+    const { params, config } = toEngineInputs(parsed.data, resolved.config);
+    if (parsed.data.stream) {
+      // The stream outlives this handler: the client's disconnect reaches the engine through `cancel`.
+      const cancel = new AbortController();
+      request.signal.addEventListener("abort", () => cancel.abort(), { once: true });
       const handle = await startGeneration({
         prompt: parsed.data.prompt, params, config, endpoint: "POST /api/generate", configVersion: String(resolved.version), signal: cancel.signal,
       });
       return streamGeneration(handle, resolved.version, cancel);
-    } catch (error) {
-      return generationErrorResponse(error);
     }
-  }
-  try {
     const outcome = await runGeneration({
       prompt: parsed.data.prompt, params, config, endpoint: "POST /api/generate", configVersion: String(resolved.version), signal: request.signal,
     });

@@ -6,7 +6,7 @@ import { loadedEngine } from "@/app/_lib/engine";
 import { formatDurationNs, formatTimestampNs, shortId } from "@/app/_lib/format";
 import { getDb } from "@/db/client";
 import { getTrace, TRACE_ID_PATTERN } from "@/db/queries/traces";
-import { formatModelId } from "@/engine/runtime/model-folder";
+import { formatModelId } from "@/engine";
 import { TraceExplorer } from "../_components/TraceExplorer";
 import { buildTraceView, tokenTextFor } from "../_lib/trace-view";
 import "../explorer.css";

@@ -64,12 +64,7 @@ export interface TraceView {
   lossyThreshold: number | null;
 }
 
-type Extended = ExaminedPosition & {
-  acceptProb?: number | null;
-  uniform?: number | null;
-  draftProb?: number | null;
-  targetChoice?: { token: number; prob: number | null } | null;
-};
+type Extended = ExaminedPosition;
 
 const NS_PER_MS = 1_000_000;
 
@@ -121,12 +116,15 @@ export function buildTraceView(trace: TraceDetail, text: TokenText): TraceView {
     const examined = step ? positions.find((p) => (p.path ?? 0) === chosen && p.depth === offset) : undefined;
     const rejected = !drafted && step ? positions.find((p) => p.depth === offset && p.outcome === "rejected" && (step.verification.pathIndex < 0 || (p.path ?? 0) === chosen)) : undefined;
     const record = drafted ? examined : rejected;
-    const targetChoice = record?.targetChoice
-      ? { token: record.targetChoice.token, text: text(record.targetChoice.token), prob: record.targetChoice.prob }
+    // The token row's own record first (newer engines store it per output token), then the examined
+    // position's, then what greedy decoding implies.
+    const recorded = t.targetChoice ?? (record?.targetChoice?.token != null ? { token: record.targetChoice.token, prob: record.targetChoice.prob } : null);
+    const targetChoice = recorded
+      ? { token: recorded.token, text: text(recorded.token), prob: recorded.prob }
       : greedyTargetChoice(t, drafted, examined, trace.request?.verifyMode ?? null);
     return {
       index, id: t.id, text: t.text, origin: t.origin, step: t.step, offset, prob: t.prob, logprob: t.logprob,
-      draftProb: drafted && step ? (step.proposals[chosen]?.draftProbs[offset] ?? null) : null,
+      draftProb: t.draftProb ?? (drafted && step ? (step.proposals[chosen]?.draftProbs[offset] ?? null) : null),
       verdict: drafted && examined
         ? { outcome: examined.outcome ?? "accepted", targetProb: examined.targetProb, targetArgmax: examined.targetArgmax, acceptProb: examined.acceptProb ?? null, uniform: examined.uniform ?? null }
         : null,

@@ -3,6 +3,7 @@ ALTER TABLE `requests` ADD `tokens_per_s` real;--> statement-breakpoint
 CREATE INDEX `requests_verify_mode_idx` ON `requests` (`verify_mode`,`start_ns`);--> statement-breakpoint
 CREATE INDEX `requests_config_version_idx` ON `requests` (`config_version`,`start_ns`);--> statement-breakpoint
 CREATE INDEX `requests_status_idx` ON `requests` (`status_code`,`start_ns`);--> statement-breakpoint
+CREATE INDEX `requests_cancelled_idx` ON `requests` (`cancelled`,`start_ns`);--> statement-breakpoint
 CREATE INDEX `requests_total_ms_idx` ON `requests` (`total_ms`,`trace_id`);--> statement-breakpoint
 CREATE INDEX `requests_acceptance_idx` ON `requests` (`acceptance_rate`,`trace_id`);--> statement-breakpoint
 CREATE INDEX `requests_tokens_per_s_idx` ON `requests` (`tokens_per_s`,`trace_id`);--> statement-breakpoint

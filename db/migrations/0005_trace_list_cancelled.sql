@@ -1,1 +1,0 @@
-CREATE INDEX `requests_cancelled_idx` ON `requests` (`cancelled`,`start_ns`);
