@@ -35,7 +35,7 @@ export function MetricChart({ title, unit, rows, keys, testId }: { title: string
           <LineChart data={rows} margin={{ top: 8, right: 12, bottom: 0, left: 0 }}>
             <CartesianGrid strokeDasharray="3 3" vertical={false} />
             <XAxis dataKey="t" type="number" scale="time" domain={["dataMin", "dataMax"]} tickFormatter={(t: number) => formatTime(t, spanMs)} tick={{ fontSize: 11 }} minTickGap={40} />
-            <YAxis tick={{ fontSize: 11 }} width={56} tickFormatter={(v: number) => formatValue(v, unit)} domain={unit === "ratio" ? [0, 1] : ["auto", "auto"]} />
+            <YAxis tick={{ fontSize: 11 }} width={56} tickFormatter={(v: number) => formatValue(v, unit)} domain={unit === "ratio" ? [0, 1] : [0, "auto"]} />
             <Tooltip labelFormatter={(t) => new Date(Number(t)).toISOString().replace("T", " ").slice(0, 16)} formatter={(v) => formatValue(Number(v), unit)} />
             {keys.length > 1 && <Legend wrapperStyle={{ fontSize: 11 }} />}
             {keys.map((k, i) => (
