@@ -14,7 +14,7 @@ import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { openDatabase } from "../db/client";
 import { autoBucketMs, GROUP_BYS, metricSeries, METRICS, perPositionAcceptance, type GroupBy, type MetricName } from "../db/queries/metrics";
-import { encodeCursor, getTrace, listTraces, type TraceFilters } from "../db/queries/traces";
+import { encodeCursor, getTrace, listTraces, traceFacets, type TraceFilters } from "../db/queries/traces";
 import { deleteTraces, usedBytes } from "../db/tracing/retention";
 import { buildTraceView, tokenTextFor } from "../app/traces/_lib/trace-view";
 
@@ -98,6 +98,10 @@ for (const offset of [1000, Math.floor(size.requests / 2), size.requests - 60]) 
 }
 const deep = rowAt(Math.floor(size.requests / 2));
 if (deep) measure("list", "page at the middle, proposer=ngram", list({ proposer: "ngram", cursor: encodeCursor(deep.s, deep.id) }));
+
+// The filter bar's choices (distinct values), read uncached (the page keeps them 15 s).
+let facetClock = Date.now();
+measure("list", "filter choices (uncached)", () => Object.values(traceFacets(db, (facetClock += 60_000))).flat().length);
 
 // The detail: the API's read (GET /api/traces/{id}) and the trace page's view model.
 const sample = sqlite.prepare("SELECT trace_id AS id FROM requests ORDER BY random() LIMIT 50").all() as { id: string }[];

@@ -261,8 +261,23 @@ function downsample(values: (number | null)[]): (number | null)[] {
   return out;
 }
 
+export type TraceFacets = Record<"proposer" | "verifyMode" | "configVersion" | "node" | "finishReason" | "model", string[]>;
+
+// The choices change when a new proposer, version or node first appears; re-reading them on every page
+// view would cost one index scan per field at 100k requests, so they are kept for a few seconds.
+const FACETS_TTL_MS = 15_000;
+const facetCache = new WeakMap<SpecLensDb, { at: number; facets: TraceFacets }>();
+
 /** Distinct values of the list's categorical filters, for the filter bar's choices. */
-export function traceFacets(db: SpecLensDb): Record<"proposer" | "verifyMode" | "configVersion" | "node" | "finishReason" | "model", string[]> {
+export function traceFacets(db: SpecLensDb, now = Date.now()): TraceFacets {
+  const cached = facetCache.get(db);
+  if (cached && now - cached.at < FACETS_TTL_MS) return cached.facets;
+  const facets = readFacets(db);
+  facetCache.set(db, { at: now, facets });
+  return facets;
+}
+
+function readFacets(db: SpecLensDb): TraceFacets {
   // Each is a skip-scan of a (column, start_ns) index: one probe per distinct value.
   const distinct = (column: string) =>
     db.all<{ v: string }>(sql.raw(`SELECT DISTINCT ${column} AS v FROM requests WHERE ${column} IS NOT NULL ORDER BY 1 LIMIT 50`)).map((r) => String(r.v));
