@@ -197,7 +197,7 @@ describe("cache operations against fresh forward passes on the real models", () 
       const [, heads, len, dim] = f[name].dims as number[];
       expect(w[name].dims[2]).toBe(12);
       for (let h = 0; h < heads; h++) {
-        const fullRow = (p: number) => f[name].data.subarray((h * len + p) * dim, (h * len + p + 1) * dim);
+        const fullRow = (p: number) => (f[name].data as Float32Array).subarray((h * len + p) * dim, (h * len + p + 1) * dim);
         const winRow = (p: number) => w[name].data.subarray((h * 12 + p) * dim, (h * 12 + p + 1) * dim);
         for (let p = 0; p < 4; p++) expect(Array.from(winRow(p))).toEqual(Array.from(fullRow(p)));
         for (let p = 0; p < 8; p++) expect(Array.from(winRow(4 + p))).toEqual(Array.from(fullRow(len - 8 + p)));
