@@ -10,7 +10,7 @@ import { evaluateRules, type RequestSignals, type Verdict } from "./rules";
  *   none    + breach -> pending (firing at once when confirmRequests is 0)
  *   pending + breach held over confirmRequests further requests -> firing
  *   pending + clear  -> resolved (it never fired)
- *   firing  + clear over confirmRequests further requests -> resolved
+ *   firing  + recovered (halfway back to the baseline) over confirmRequests further requests -> resolved
  * Every move is a row of alert_transitions. One open alert per rule and series is enforced by a partial
  * unique index, so a concurrent evaluator cannot open a duplicate: its insert is ignored.
  */
@@ -197,8 +197,13 @@ export function applyVerdict(sqlite: Database.Database, series: AlertSeries, rul
     return null;
   }
 
-  // firing
-  if (verdict.breach) {
+  // firing. Hysteresis: it resolves only once the window is back at least halfway from the threshold to
+  // the baseline (the floor: back above it), so a window that merely stops being significant while
+  // still half full of the bad traffic does not resolve it.
+  const recovered = verdict.baseline === null
+    ? verdict.value >= verdict.threshold
+    : Math.abs(verdict.value - verdict.baseline) <= Math.abs(verdict.threshold - verdict.baseline) / 2;
+  if (verdict.breach || !recovered) {
     sqlite.prepare(`UPDATE alerts SET value = @value, baseline = @baseline, threshold = @threshold, detail = @detail, streak_since_ms = NULL WHERE id = @id`).run({ ...evidence, id });
     return null;
   }

@@ -12,7 +12,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { ALERT_RULE_NAMES, DEFAULT_ALERT_RULES, type AlertRuleName, type AlertRules } from "../../engine/alert-rules";
-import { evaluateRules, type RequestSignals } from "../../db/alerts/rules";
+import { evaluateRules, type RequestSignals, type Verdict } from "../../db/alerts/rules";
 import { seededRandom } from "./prompts";
 import type { Recording, RecordedRequest } from "./record";
 
@@ -39,31 +39,38 @@ export function loadRecording(file = "tests/fixtures/alert-traffic.json"): { inD
   };
 }
 
-/** The lifecycle's confirmation, by request count: pending after a breach, firing once it held `confirm` more requests. */
-class Lifecycle {
+/**
+ * The server's lifecycle (db/alerts/store.ts applyVerdict), by request count: pending after a breach,
+ * firing once the breach held `confirm` more requests; a firing alert resolves once its window is back
+ * halfway to the baseline for `confirm` requests. step() returns the transition this verdict caused.
+ */
+export class Lifecycle {
   state: "none" | "pending" | "firing" = "none";
   private streak = 0;
   constructor(private readonly confirm: number) {}
-  /** Returns true when this request's verdict made the alert fire. */
-  step(breach: boolean): boolean {
+  step(v: Verdict): "fired" | "resolved" | null {
     if (this.state === "none") {
-      if (!breach) return false;
+      if (!v.breach) return null;
       this.state = this.confirm === 0 ? "firing" : "pending";
       this.streak = 0;
-      return this.state === "firing";
+      return this.state === "firing" ? "fired" : null;
     }
     if (this.state === "pending") {
-      if (!breach) this.state = "none";
+      if (!v.breach) this.state = "none";
       else if (++this.streak >= this.confirm) {
         this.state = "firing";
         this.streak = 0;
-        return true;
+        return "fired";
       }
-      return false;
+      return null;
     }
-    this.streak = breach ? 0 : this.streak + 1;
-    if (this.streak >= Math.max(this.confirm, 1)) this.state = "none";
-    return false;
+    const recovered = v.baseline === null ? v.value >= v.threshold : Math.abs(v.value - v.baseline) <= Math.abs(v.threshold - v.baseline) / 2;
+    this.streak = v.breach || !recovered ? 0 : this.streak + 1;
+    if (this.streak > this.confirm) {
+      this.state = "none";
+      return "resolved";
+    }
+    return null;
   }
 }
 
@@ -73,6 +80,7 @@ interface RuleFigures {
   requestsEvaluated: number;
   falseFirings: number;
   detections: number[];
+  resolutions: number[];
   streams: number;
 }
 
@@ -85,7 +93,7 @@ function percentile(values: number[], p: number): number | null {
 export function runBench(rules: AlertRules, inDomain: RequestSignals[], outOfDomain: RequestSignals[], streams: number, windowsPerStream: number, seed = 7) {
   const rand = seededRandom(seed);
   const draw = (pool: RequestSignals[]) => pool[Math.floor(rand() * pool.length)];
-  const figures = Object.fromEntries(ALERT_RULE_NAMES.map((r) => [r, { windows: 0, breaches: 0, requestsEvaluated: 0, falseFirings: 0, detections: [] as number[], streams }])) as unknown as Record<AlertRuleName, RuleFigures>;
+  const figures = Object.fromEntries(ALERT_RULE_NAMES.map((r) => [r, { windows: 0, breaches: 0, requestsEvaluated: 0, falseFirings: 0, detections: [] as number[], resolutions: [] as number[], streams }])) as unknown as Record<AlertRuleName, RuleFigures>;
   const W = rules.window.requests;
   const maxOut = 150;
   for (let s = 0; s < streams; s++) {
@@ -101,24 +109,32 @@ export function runBench(rules: AlertRules, inDomain: RequestSignals[], outOfDom
       for (const v of verdicts) {
         const f = figures[v.rule];
         f.requestsEvaluated += 1;
-        if (life[v.rule].step(v.breach)) f.falseFirings += 1;
+        if (life[v.rule].step(v) === "fired") f.falseFirings += 1;
         if (windowBoundary) {
           f.windows += 1;
           if (v.breach) f.breaches += 1;
         }
       }
     }
-    // Drop: in-domain window full, then out-of-domain traffic until each rule fires (or maxOut requests).
-    const drop = traffic.slice(-W);
-    const dropLife = Object.fromEntries(ALERT_RULE_NAMES.map((r) => [r, new Lifecycle(rules.confirmRequests)])) as Record<AlertRuleName, Lifecycle>;
-    const fired = new Set<AlertRuleName>();
-    for (let n = 1; n <= maxOut && fired.size < ALERT_RULE_NAMES.length; n++) {
-      drop.push(draw(outOfDomain));
-      for (const v of evaluateRules(rules, baseline, drop.slice(-W))) {
-        if (fired.has(v.rule)) continue;
-        if (dropLife[v.rule].step(v.breach) || dropLife[v.rule].state === "firing") {
-          fired.add(v.rule);
-          figures[v.rule].detections.push(n);
+    // Drop: in-domain window full, then out-of-domain traffic until each rule fires (or maxOut requests),
+    // then in-domain traffic again until it resolves.
+    for (const rule of ALERT_RULE_NAMES) {
+      const lifecycle = new Lifecycle(rules.confirmRequests);
+      const stream = traffic.slice(-W);
+      let firedAfter: number | null = null;
+      for (let n = 1; n <= maxOut && firedAfter === null; n++) {
+        stream.push(draw(outOfDomain));
+        const v = evaluateRules(rules, baseline, stream.slice(-W)).find((x) => x.rule === rule);
+        if (v && lifecycle.step(v) === "fired") firedAfter = n;
+      }
+      if (firedAfter === null) continue;
+      figures[rule].detections.push(firedAfter);
+      for (let n = 1; n <= maxOut; n++) {
+        stream.push(draw(inDomain));
+        const v = evaluateRules(rules, baseline, stream.slice(-W)).find((x) => x.rule === rule);
+        if (v && lifecycle.step(v) === "resolved") {
+          figures[rule].resolutions.push(n);
+          break;
         }
       }
     }
@@ -135,6 +151,8 @@ export function runBench(rules: AlertRules, inDomain: RequestSignals[], outOfDom
         detectedStreams: f.detections.length / f.streams,
         requestsToFireMedian: percentile(f.detections, 0.5),
         requestsToFireP90: percentile(f.detections, 0.9),
+        requestsToResolveMedian: percentile(f.resolutions, 0.5),
+        requestsToResolveP90: percentile(f.resolutions, 0.9),
       }];
     }),
   );
@@ -155,9 +173,9 @@ function main(): void {
   };
   writeFileSync("tools/alerts/results.json", JSON.stringify(report, null, 2) + "\n");
   console.log(`recorded: ${inDomain.length} in-domain (acceptance ${mean(inDomain).toFixed(3)}), ${outOfDomain.length} out-of-domain (${mean(outOfDomain).toFixed(3)})`);
-  console.log("rule                     | windows | breaches (rate)  | false firings /1000 req | fired streams | requests to fire p50 / p90");
+  console.log("rule                     | windows | breaches (rate)  | false firings /1000 req | fired streams | to fire p50 / p90 | to resolve p50 / p90");
   for (const [rule, r] of Object.entries(results)) {
-    console.log(`${rule.padEnd(24)} | ${String(r.windows).padStart(7)} | ${String(r.breaches).padStart(5)} (${((r.breachRate ?? 0) * 100).toFixed(3)}%) | ${(r.falseFiringsPer1000Requests ?? 0).toFixed(3).padStart(23)} | ${(r.detectedStreams * 100).toFixed(1).padStart(12)}% | ${r.requestsToFireMedian ?? "-"} / ${r.requestsToFireP90 ?? "-"}`);
+    console.log(`${rule.padEnd(24)} | ${String(r.windows).padStart(7)} | ${String(r.breaches).padStart(5)} (${((r.breachRate ?? 0) * 100).toFixed(3)}%) | ${(r.falseFiringsPer1000Requests ?? 0).toFixed(3).padStart(23)} | ${(r.detectedStreams * 100).toFixed(1).padStart(12)}% | ${`${r.requestsToFireMedian ?? "-"} / ${r.requestsToFireP90 ?? "-"}`.padStart(17)} | ${r.requestsToResolveMedian ?? "-"} / ${r.requestsToResolveP90 ?? "-"}`);
   }
 }
 
