@@ -1,6 +1,6 @@
 "use client";
 
-import { Area, CartesianGrid, ComposedChart, Line, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
+import { Area, CartesianGrid, ComposedChart, Legend, Line, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 
 export interface ChartPoint {
   atMs: number;
@@ -34,6 +34,7 @@ export function AlertChart({ points, firedAtMs, resolvedAtMs, label }: { points:
           <XAxis dataKey="atMs" type="number" domain={["dataMin", "dataMax"]} tickFormatter={time} fontSize={11} />
           <YAxis domain={[lo, hi]} tickFormatter={(v: number) => v.toFixed(2)} fontSize={11} width={44} />
           <Tooltip labelFormatter={(v) => time(Number(v))} formatter={(v) => (Array.isArray(v) ? v.map((x) => Number(x).toFixed(3)).join(" – ") : Number(v).toFixed(3))} />
+          <Legend verticalAlign="top" height={24} iconSize={10} wrapperStyle={{ fontSize: 12 }} />
           <Area dataKey="band" name="baseline band" stroke="none" fill="#1f9d55" fillOpacity={0.12} isAnimationActive={false} />
           <Line dataKey="baseline" name="baseline" stroke="#1f9d55" dot={false} strokeWidth={1} isAnimationActive={false} />
           <Line dataKey="threshold" name="threshold" stroke="#d64545" strokeDasharray="5 4" dot={false} strokeWidth={1.5} isAnimationActive={false} />

@@ -44,7 +44,7 @@ function AlertCard({ alert, charted }: { alert: AlertView; charted: boolean }) {
         <dd>{version ? <Link href={`/guardrails?version=${encodeURIComponent(version)}`}>v{version}</Link> : "–"}</dd>
         <dt>Series</dt>
         <dd className="mono">{alert.series.proposer} · target {alert.series.targetModelId ?? "–"} · draft {alert.series.draftModelId ?? "none"}</dd>
-        <dt>Value / baseline / threshold</dt>
+        <dt>Value now / baseline / threshold</dt>
         <dd className="mono">{fmt(alert.value)} / {fmt(alert.baseline)} / {fmt(alert.threshold)}</dd>
         <dt>Opened · fired · resolved</dt>
         <dd>{when(alert.openedAt)} · {when(alert.firedAt)} · {when(alert.resolvedAt)}</dd>
@@ -63,7 +63,7 @@ function AlertCard({ alert, charted }: { alert: AlertView; charted: boolean }) {
         <h3>The {alert.traceIds.length} requests of the window that made it {alert.firedAt ? "fire" : "breach"}</h3>
         <ul className="alert-traces">
           {alert.traceIds.slice(-TRACES_SHOWN).reverse().map((id) => (
-            <li key={id}><Link href={`/traces/${id}`} className="mono">{id.slice(0, 12)}</Link></li>
+            <li key={id}><Link href={`/traces/${id}`} className="mono">{id.slice(0, 8)}</Link></li>
           ))}
           {alert.traceIds.length > TRACES_SHOWN && <li className="muted">and {alert.traceIds.length - TRACES_SHOWN} earlier</li>}
         </ul>

@@ -46,6 +46,18 @@ function describe(what: string, test: DriftTest, alpha: number, windowRequests: 
     `(request-level test, false-alarm rate ${alpha} per window)`;
 }
 
+/** The position rule's test at one draft position (0-based), e.g. to chart the position that fired. */
+export function positionVerdict(rules: AlertRules, baseline: readonly RequestSignals[], window: readonly RequestSignals[], position: number): Verdict | null {
+  const { positions, minShift } = rules.rules["position-drift"];
+  const alpha = rules.falseAlarmRate / positions;
+  const test = driftTest(positionUnits(baseline, position), positionUnits(window, position), alpha, "lower", minShift);
+  if (!test || window.length < rules.window.minRequests) return null;
+  return {
+    rule: "position-drift", breach: test.breach, value: test.value, baseline: test.baseline, threshold: test.threshold,
+    detail: describe(`acceptance at draft position ${position + 1}`, test, alpha, window.length) + `; ${positions} positions tested`,
+  };
+}
+
 /** Every enabled rule's verdict on a window (no verdict when the window or baseline is too small). */
 export function evaluateRules(rules: AlertRules, baseline: readonly RequestSignals[], window: readonly RequestSignals[]): Verdict[] {
   if (!rules.enabled || window.length < rules.window.minRequests) return [];

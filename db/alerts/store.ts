@@ -1,7 +1,7 @@
 import type Database from "better-sqlite3";
 import { alertRulesOf, DEFAULT_ALERT_RULES, type AlertRuleName, type AlertRules } from "@/engine/alert-rules";
 import type { AlertRow, AlertState } from "../schema";
-import { evaluateRules, type RequestSignals, type Verdict } from "./rules";
+import { evaluateRules, positionVerdict, type RequestSignals, type Verdict } from "./rules";
 
 /*
  * The evaluator and the alert lifecycle, over the process's SQLite handle (raw statements: this runs
@@ -204,7 +204,8 @@ export function applyVerdict(sqlite: Database.Database, series: AlertSeries, rul
     ? verdict.value >= verdict.threshold
     : Math.abs(verdict.value - verdict.baseline) <= Math.abs(verdict.threshold - verdict.baseline) / 2;
   if (verdict.breach || !recovered) {
-    sqlite.prepare(`UPDATE alerts SET value = @value, baseline = @baseline, threshold = @threshold, detail = @detail, streak_since_ms = NULL WHERE id = @id`).run({ ...evidence, id });
+    // The baseline, threshold and reason stay those of the firing moment (the page explains why it fired); the value is the latest.
+    sqlite.prepare(`UPDATE alerts SET value = ?, streak_since_ms = NULL WHERE id = ?`).run(verdict.value, id);
     return null;
   }
   if (open.streak_since_ms === null && confirm > 0) {
@@ -299,10 +300,13 @@ export function alertChart(sqlite: Database.Database, alert: AlertView, points =
   const end = pivot < 0 ? all.length : Math.min(all.length, pivot + Math.floor(points / 3));
   const start = Math.max(0, end - points);
   const W = rules.window.requests;
+  // The position rule reports its worst position, which can change from window to window: chart the one that fired.
+  const match = alert.rule === "position-drift" ? /draft position (\d+)/.exec(alert.detail) : null;
+  const position = match ? Number(match[1]) - 1 : null;
   const out: { atMs: number; traceId: string; value: number; threshold: number; baseline: number | null }[] = [];
   for (let i = start; i < end; i++) {
     const window = all.slice(Math.max(0, i + 1 - W), i + 1);
-    const v = evaluateRules(rules, baseline, window).find((x) => x.rule === alert.rule);
+    const v = position === null ? evaluateRules(rules, baseline, window).find((x) => x.rule === alert.rule) : positionVerdict(rules, baseline, window, position);
     if (v) out.push({ atMs: Number(all[i].endNs / 1_000_000n), traceId: all[i].traceId, value: v.value, threshold: v.threshold, baseline: v.baseline });
   }
   return out;
