@@ -26,6 +26,9 @@ async function main(): Promise<void> {
   const base = values.url!.replace(/\/$/, "");
   const headers: Record<string, string> = { "content-type": "application/json" };
   if (process.env.SPECLENS_API_KEY) headers.authorization = `Bearer ${process.env.SPECLENS_API_KEY}`;
+  // Say which server and database this traffic lands in before sending any (alerts are per database).
+  const health = (await (await fetch(`${base}/api/health`, { headers })).json()) as { database?: { path?: string } };
+  console.log(`server ${base}, database ${health.database?.path ?? "unknown"}`);
   const models = (await (await fetch(`${base}/v1/models`, { headers })).json()) as { data?: { id: string }[] };
   const model = models.data?.[0]?.id;
   if (!model) throw new Error(`no model served at ${base}/v1/models`);
