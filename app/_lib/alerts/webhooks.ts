@@ -19,7 +19,7 @@ export interface DeliveryOptions {
   baseUrl?: string;
 }
 
-export function webhookTargets(event: AlertEvent, env: NodeJS.ProcessEnv = process.env): string[] {
+export function webhookTargets(event: AlertEvent, env: Record<string, string | undefined> = process.env): string[] {
   const urls = [env.SPECLENS_ALERT_WEBHOOK?.trim() || null, event.rules.webhook, event.rules.rules[event.alert.rule].webhook];
   return [...new Set(urls.filter((u): u is string => !!u))];
 }
