@@ -291,14 +291,20 @@ export function acknowledgeAlert(sqlite: Database.Database, id: number, by: stri
 }
 
 /** The chart around an alert: its rule's window metric after each request of the series, with the threshold. */
-export function alertChart(sqlite: Database.Database, alert: AlertView, points = 160) {
+export function alertChart(sqlite: Database.Database, alert: AlertView, points = 200) {
   const rules = rulesForVersion(sqlite, alert.configVersion);
   const pivotMs = Date.parse(alert.firedAt ?? alert.openedAt);
   const { baseline } = seriesData(sqlite, alert.series, rules);
   const all = seriesData(sqlite, alert.series, rules, { windowLimit: 100_000 }).window;
-  const pivot = all.findIndex((r) => Number(r.endNs / 1_000_000n) > pivotMs);
-  const end = pivot < 0 ? all.length : Math.min(all.length, pivot + Math.floor(points / 3));
-  const start = Math.max(0, end - points);
+  const indexAfter = (ms: number) => {
+    const i = all.findIndex((r) => Number(r.endNs / 1_000_000n) > ms);
+    return i < 0 ? all.length : i;
+  };
+  // From well before the firing moment to a little after it, or after the resolution when there is one.
+  const pivot = indexAfter(pivotMs);
+  const tail = alert.resolvedAt ? indexAfter(Date.parse(alert.resolvedAt)) + 15 : pivot + Math.floor(points / 3);
+  const end = Math.min(all.length, Math.max(tail, pivot + 10));
+  const start = Math.max(0, Math.min(pivot - 60, end - points));
   const W = rules.window.requests;
   // The position rule reports its worst position, which can change from window to window: chart the one that fired.
   const match = alert.rule === "position-drift" ? /draft position (\d+)/.exec(alert.detail) : null;

@@ -159,19 +159,31 @@ export function runBench(rules: AlertRules, inDomain: RequestSignals[], outOfDom
 }
 
 function main(): void {
-  const { values } = parseArgs({ options: { streams: { type: "string", default: "200" }, windows: { type: "string", default: "10" }, file: { type: "string" } } });
+  const { values } = parseArgs({
+    options: {
+      streams: { type: "string", default: "200" }, windows: { type: "string", default: "10" }, file: { type: "string" },
+      // Trade-offs to try against the defaults: window and baseline sizes (requests), false-alarm rate.
+      window: { type: "string" }, baseline: { type: "string" }, alpha: { type: "string" }, out: { type: "string", default: "tools/alerts/results.json" },
+    },
+  });
+  const rules: AlertRules = {
+    ...DEFAULT_ALERT_RULES,
+    window: { ...DEFAULT_ALERT_RULES.window, requests: Number(values.window ?? DEFAULT_ALERT_RULES.window.requests) },
+    baseline: { ...DEFAULT_ALERT_RULES.baseline, requests: Number(values.baseline ?? DEFAULT_ALERT_RULES.baseline.requests) },
+    falseAlarmRate: Number(values.alpha ?? DEFAULT_ALERT_RULES.falseAlarmRate),
+  };
   const { inDomain, outOfDomain, recording } = loadRecording(values.file);
   const mean = (rows: RequestSignals[]) => rows.reduce((a, r) => a + r.accepted, 0) / rows.reduce((a, r) => a + r.drafted, 0);
   const started = performance.now();
-  const results = runBench(DEFAULT_ALERT_RULES, inDomain, outOfDomain, Number(values.streams), Number(values.windows));
+  const results = runBench(rules, inDomain, outOfDomain, Number(values.streams), Number(values.windows));
   const report = {
     recording: { file: values.file ?? "tests/fixtures/alert-traffic.json", models: recording.models, inDomain: inDomain.length, outOfDomain: outOfDomain.length, acceptanceIn: mean(inDomain), acceptanceOut: mean(outOfDomain) },
-    rules: { window: DEFAULT_ALERT_RULES.window, baseline: DEFAULT_ALERT_RULES.baseline, falseAlarmRate: DEFAULT_ALERT_RULES.falseAlarmRate, confirmRequests: DEFAULT_ALERT_RULES.confirmRequests },
+    rules: { window: rules.window, baseline: rules.baseline, falseAlarmRate: rules.falseAlarmRate, confirmRequests: rules.confirmRequests },
     streams: Number(values.streams),
     results,
     seconds: (performance.now() - started) / 1000,
   };
-  writeFileSync("tools/alerts/results.json", JSON.stringify(report, null, 2) + "\n");
+  writeFileSync(values.out!, JSON.stringify(report, null, 2) + "\n");
   console.log(`recorded: ${inDomain.length} in-domain (acceptance ${mean(inDomain).toFixed(3)}), ${outOfDomain.length} out-of-domain (${mean(outOfDomain).toFixed(3)})`);
   console.log("rule                     | windows | breaches (rate)  | false firings /1000 req | fired streams | to fire p50 / p90 | to resolve p50 / p90");
   for (const [rule, r] of Object.entries(results)) {

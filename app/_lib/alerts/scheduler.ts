@@ -52,6 +52,8 @@ export function alertMetrics(): NonNullable<SchedulerState["metrics"]> {
     webhookFailures: new Counter({ name: "speclens_alert_webhook_failures_total", help: "Webhook notifications that failed after every retry.", registers }),
     lastRun: new Gauge({ name: "speclens_alert_last_evaluation_timestamp_seconds", help: "When the evaluator last finished.", registers }),
   };
+  // Zero from the start, so a dashboard can tell "no errors" from "not exported".
+  for (const kind of ["series", "run", "metrics"]) s.metrics.errors.inc({ kind }, 0);
   return s.metrics;
 }
 
