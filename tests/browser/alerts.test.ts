@@ -73,7 +73,8 @@ describe("the Alerts page", () => {
     expect(await card.locator("h2").textContent()).toBe("acceptance-drift");
     // The chart: recharts drew the metric line, the threshold and the baseline band.
     const chart = card.getByTestId("alert-chart");
-    await chart.locator("svg.recharts-surface").waitFor();
+    await chart.locator(".recharts-wrapper > svg.recharts-surface").waitFor();
+    expect(await chart.locator(".recharts-legend-item").allTextContents()).toEqual(["acceptance rate", "baseline", "baseline band", "threshold"]);
     expect(await chart.locator(".recharts-line").count()).toBeGreaterThanOrEqual(3);
     expect(await chart.locator(".recharts-area").count()).toBe(1);
     expect(await chart.locator(".recharts-reference-line").count()).toBeGreaterThanOrEqual(1);
