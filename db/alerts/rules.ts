@@ -1,4 +1,4 @@
-import type { AlertRuleName, AlertRules } from "@/engine/alert-rules";
+import type { AlertRuleName, AlertRules } from "@/engine";
 import { driftTest, ratioSample, type DriftTest, type Unit } from "./stats";
 
 /*

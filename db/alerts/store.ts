@@ -1,5 +1,5 @@
 import type Database from "better-sqlite3";
-import { alertRulesOf, DEFAULT_ALERT_RULES, type AlertRuleName, type AlertRules } from "@/engine/alert-rules";
+import { alertRulesOf, DEFAULT_ALERT_RULES, type AlertRuleName, type AlertRules } from "@/engine";
 import type { AlertRow, AlertState } from "../schema";
 import { evaluateRules, positionVerdict, type RequestSignals, type Verdict } from "./rules";
 

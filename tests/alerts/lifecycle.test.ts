@@ -2,8 +2,8 @@ import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { openDatabase, type OpenDatabase } from "@/db/client";
 import type { RequestSignals } from "@/db/alerts/rules";
-import { acknowledgeAlert, alertChart, alertHistory, evaluateAlerts, listAlerts } from "@/db/alerts/store";
-import { DEFAULT_ALERT_RULES } from "@/engine/alert-rules";
+import { acknowledgeAlert, alertChart, alertHistory, evaluateAlerts, listAlerts, seriesData } from "@/db/alerts/store";
+import { DEFAULT_ALERT_RULES } from "@/engine";
 import { loadRecording } from "@/tools/alerts/bench";
 import { traceIdOf } from "../support/spans";
 import { makeTempDir } from "../support/temp";
@@ -121,5 +121,19 @@ describe("alert lifecycle", () => {
     expect(report.series).toBe(2);
     expect(report.errors).toHaveLength(1);
     expect(report.errors[0].message).toMatch(/alerts\.window\.requests/);
+  });
+
+  it("a time-limited window only holds the last M minutes; a pinned baseline is the requests of its time window", () => {
+    for (const r of inDomain.slice(0, 120)) store(r); // one request a second
+    const series = { configVersion: "2", targetModelId: "target@sha256:aaa", draftModelId: "draft@sha256:bbb", proposer: "draft-model" };
+    const minutes = { ...DEFAULT_ALERT_RULES, window: { requests: 30, minutes: 0.25, minRequests: 20 } };
+    // 15 s of traffic is 15 requests: fewer than minRequests, so no verdict at all.
+    const recent = seriesData(database.sqlite, series, minutes, { nowMs: now() });
+    expect(recent.window.length).toBeLessThanOrEqual(16);
+    expect(recent.window.length).toBeGreaterThanOrEqual(14);
+    const pinned = { ...DEFAULT_ALERT_RULES, baseline: { requests: 60, pinned: { fromMs: T0 + 20_000, toMs: T0 + 50_000 } } };
+    const data = seriesData(database.sqlite, series, pinned, { nowMs: now() });
+    expect(data.baseline.map((r) => r.traceId)).toEqual(Array.from({ length: 30 }, (_, i) => traceIdOf(20 + i)));
+    expect(data.window.at(-1)?.traceId).toBe(traceIdOf(120));
   });
 });

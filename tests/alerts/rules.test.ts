@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { evaluateRules, type RequestSignals } from "@/db/alerts/rules";
 import { driftTest, normalQuantile, tQuantile, type Unit } from "@/db/alerts/stats";
-import { alertRulesOf, alertRulesSchema, DEFAULT_ALERT_RULES, type AlertRules } from "@/engine/alert-rules";
+import { alertRulesOf, alertRulesSchema, DEFAULT_ALERT_RULES, type AlertRules } from "@/engine";
 import { seededRandom } from "@/tools/alerts/prompts";
 import { loadRecording } from "@/tools/alerts/bench";
 

@@ -3,7 +3,7 @@ import { alertMetrics, runAlertEvaluation } from "@/app/_lib/alerts/scheduler";
 import { servingMetrics } from "@/app/_lib/serving/metrics";
 import { closeDatabase, getDatabase } from "@/db/client";
 import { applyVerdict } from "@/db/alerts/store";
-import { DEFAULT_ALERT_RULES } from "@/engine/alert-rules";
+import { DEFAULT_ALERT_RULES } from "@/engine";
 import { makeTempDir } from "../support/temp";
 
 let temp: ReturnType<typeof makeTempDir>;

@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { deliver, deliveryLog, webhookTargets, webhookText } from "@/app/_lib/alerts/webhooks";
 import { openDatabase, type OpenDatabase } from "@/db/client";
 import type { AlertEvent } from "@/db/alerts/store";
-import { DEFAULT_ALERT_RULES } from "@/engine/alert-rules";
+import { DEFAULT_ALERT_RULES } from "@/engine";
 import { makeTempDir } from "../support/temp";
 
 /** A local receiver on 127.0.0.1 that answers the given statuses in turn (then 200) and keeps every body. */

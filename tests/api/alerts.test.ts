@@ -3,7 +3,7 @@ import { POST as ackRoute } from "@/app/api/alerts/[id]/ack/route";
 import { GET as listRoute } from "@/app/api/alerts/route";
 import { closeDatabase, getDatabase } from "@/db/client";
 import { alertHistory, applyVerdict } from "@/db/alerts/store";
-import { DEFAULT_ALERT_RULES } from "@/engine/alert-rules";
+import { DEFAULT_ALERT_RULES } from "@/engine";
 import { makeTempDir } from "../support/temp";
 
 let temp: ReturnType<typeof makeTempDir>;

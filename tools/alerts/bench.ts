@@ -11,7 +11,7 @@
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { ALERT_RULE_NAMES, DEFAULT_ALERT_RULES, type AlertRuleName, type AlertRules } from "../../engine/alert-rules";
+import { ALERT_RULE_NAMES, DEFAULT_ALERT_RULES, type AlertRuleName, type AlertRules } from "../../engine";
 import { evaluateRules, type RequestSignals, type Verdict } from "../../db/alerts/rules";
 import { seededRandom } from "./prompts";
 import type { Recording, RecordedRequest } from "./record";

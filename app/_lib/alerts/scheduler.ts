@@ -2,7 +2,7 @@ import "server-only";
 import { Counter, Gauge } from "prom-client";
 import { getDatabase } from "@/db/client";
 import { evaluateAlerts, firingByRule, type AlertEvent } from "@/db/alerts/store";
-import { ALERT_RULE_NAMES } from "@/engine/alert-rules";
+import { ALERT_RULE_NAMES } from "@/engine";
 import { servingMetrics } from "../serving/metrics";
 import { deliver, webhookTargets } from "./webhooks";
 
