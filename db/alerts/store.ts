@@ -114,10 +114,11 @@ export function rulesForVersion(sqlite: Database.Database, configVersion: string
 }
 
 export function listSeries(sqlite: Database.Database): AlertSeries[] {
+  // Served from the series index alone (no table reads); "off" never drafts, so it has nothing to watch.
   const rows = sqlite
-    .prepare(`SELECT DISTINCT config_version, target_model_id, draft_model_id, proposer FROM requests WHERE drafted > 0 AND proposer IS NOT NULL`)
+    .prepare(`SELECT DISTINCT config_version, target_model_id, draft_model_id, proposer FROM requests`)
     .all() as { config_version: string | null; target_model_id: string | null; draft_model_id: string | null; proposer: string | null }[];
-  return rows.map((r) => ({ configVersion: r.config_version, targetModelId: r.target_model_id, draftModelId: r.draft_model_id, proposer: r.proposer }));
+  return rows.filter((r) => r.proposer !== null && r.proposer !== "off").map((r) => ({ configVersion: r.config_version, targetModelId: r.target_model_id, draftModelId: r.draft_model_id, proposer: r.proposer }));
 }
 
 /** The baseline (complete or not) and the requests after it, oldest first, up to `before` (ns) when given. */
@@ -229,21 +230,36 @@ export interface EvaluationReport {
   errors: { series: string; message: string }[];
 }
 
+// What each series looked like at its last evaluation (request count and newest start), per database:
+// a series without new requests gives the same verdicts again, so the timer skips it.
+const lastSeen = new WeakMap<Database.Database, Map<string, string>>();
+
 /** Evaluates every series once. A failing series is reported (and counted by the caller), never thrown. */
 export function evaluateAlerts(sqlite: Database.Database, nowMs = Date.now()): EvaluationReport {
   const report: EvaluationReport = { series: 0, verdicts: 0, events: [], errors: [] };
+  let seen = lastSeen.get(sqlite);
+  if (!seen) lastSeen.set(sqlite, (seen = new Map()));
+  const stamp = sqlite.prepare(`SELECT count(*) AS n, max(start_ns) AS newest FROM requests WHERE config_version IS @configVersion
+    AND target_model_id IS @targetModelId AND draft_model_id IS @draftModelId AND proposer IS @proposer`);
   for (const series of listSeries(sqlite)) {
     report.series += 1;
+    const key = seriesKey(series);
     try {
       const rules = rulesForVersion(sqlite, series.configVersion);
       if (!rules.enabled) continue;
+      const { n, newest } = stamp.get(series) as { n: bigint; newest: bigint | null };
+      const version = `${n}:${newest}:${JSON.stringify(rules)}`;
+      // Time-limited windows change as time passes, so those series are always evaluated.
+      if (rules.window.minutes === 0 && seen.get(key) === version) continue;
+      seen.set(key, version);
       const { baseline, window } = seriesData(sqlite, series, rules, { nowMs });
       const verdicts = evaluateRules(rules, baseline, window);
       report.verdicts += verdicts.length;
       const events = sqlite.transaction(() => verdicts.map((v) => applyVerdict(sqlite, series, rules, v, window, nowMs)))();
       for (const e of events) if (e) report.events.push(e);
     } catch (error) {
-      report.errors.push({ series: seriesKey(series), message: error instanceof Error ? error.message : String(error) });
+      seen.delete(key);
+      report.errors.push({ series: key, message: error instanceof Error ? error.message : String(error) });
     }
   }
   return report;
