@@ -7,7 +7,7 @@
  */
 import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { SpecEngine } from "../../engine/engine";
+import { SpecEngine } from "../../engine";
 import { inDomainPrompts, outOfDomainPrompts } from "./prompts";
 import { signalsOfSteps, type RequestSignals } from "./signals";
 
