@@ -96,6 +96,7 @@ describe("the request-level test", () => {
 describe("alert rules schema", () => {
   it("fills defaults field by field and names a bad field", () => {
     expect(alertRulesOf({})).toEqual(DEFAULT_ALERT_RULES);
+    expect(alertRulesSchema.parse({ rules: { "acceptance-floor": { threshold: 0.2 } } }).rules["acceptance-floor"]).toEqual({ enabled: true, threshold: 0.2, webhook: null });
     expect(alertRulesOf({ alerts: { window: { requests: 50 } } }).window).toEqual({ requests: 50, minutes: 0, minRequests: 20 });
     expect(() => alertRulesOf({ alerts: { rules: { "acceptance-floor": { threshold: 2 } } } })).toThrow(/alerts\.rules\.acceptance-floor\.threshold/);
     expect(alertRulesSchema.safeParse({ ...DEFAULT_ALERT_RULES, falseAlarmRate: 0.5 }).success).toBe(false);
