@@ -3,3 +3,5 @@
 export * from "./spans";
 export * from "./generations";
 export * from "./configs";
+export * from "./auth";
+export * from "./inflight";
