@@ -157,7 +157,7 @@ export function resolveCaller(headers: Headers): Resolved {
   const authorization = headers.get("authorization");
   if (authorization !== null && authorization.trim() !== "") {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization.trim());
-    if (!match) return { error: 'the Authorization header must be "Bearer <key>"' };
+    if (!match) return { error: 'requires an API key: the Authorization header must be "Bearer <key>"' };
     return bearerCaller(match[1]);
   }
   const token = readCookie(headers.get("cookie"), SESSION_COOKIE);
@@ -227,10 +227,10 @@ export function authorize(request: Request, action: Action): AuthResult {
     // The credential stores live in the database; without it nobody can be checked, so nobody gets in.
     return refuse(503, `${action}: cannot check credentials: ${error instanceof Error ? error.message : String(error)}`);
   }
-  if ("error" in resolved) return refuse(401, `${action}: ${resolved.error}`);
+  if ("error" in resolved) return refuse(401, `${action}${resolved.error.startsWith("requires") ? " " : ": "}${resolved.error}`);
   const { caller, via } = resolved;
   if (via === "none" && enabled) {
-    return refuse(401, `${action} requires authentication: log in, or send "Authorization: Bearer <key>"`);
+    return refuse(401, `${action} requires an API key or a session: send "Authorization: Bearer <key>", or log in`);
   }
 
   const need = POLICY[action];

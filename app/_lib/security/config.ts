@@ -48,7 +48,7 @@ export function parseEnvKeys(raw: string | undefined): EnvKey[] {
       role = suffix;
       key = entry.slice(0, colon).trim();
     }
-    if (key.length < 8) throw new AuthConfigError(`SPECLENS_API_KEYS entry ${index + 1}: a key needs at least 8 characters`);
+    if (key === "") throw new AuthConfigError(`SPECLENS_API_KEYS entry ${index + 1}: empty key`);
     const hash = createHash("sha256").update(key).digest("hex");
     keys.push({ hash, role, fingerprint: hash.slice(0, 8) });
   }
