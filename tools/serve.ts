@@ -34,7 +34,7 @@ function argValue(argv: string[], names: string[]): string | undefined {
 }
 
 /** Decides where to listen; throws LaunchRefused when the request is unsafe. Pure but for the user count. */
-export function planLaunch(argv: string[], env: NodeJS.ProcessEnv, countUsers: () => number): LaunchPlan {
+export function planLaunch(argv: string[], env: Record<string, string | undefined>, countUsers: () => number): LaunchPlan {
   const requestedHost = argValue(argv, ["--host", "-H", "--hostname"]) ?? env.SPECLENS_HOST ?? null;
   const port = Number(argValue(argv, ["--port", "-p"]) ?? env.PORT ?? 3000);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new LaunchRefused(`port: expected 0-65535, got ${port}`);
