@@ -6,7 +6,7 @@ import { checkSpecConfig, usesDraft } from "@/engine/generate";
 import { A, traceGeneration } from "@/engine/telemetry";
 import type { GenerateParams, GenerateResult, SpecConfig, StepRecord } from "@/engine/types";
 import { getEngine } from "../engine";
-import { admissionQueue, effectiveTimeBudget } from "./limits";
+import { admissionQueue, checkTokenLimits, effectiveTimeBudget } from "./limits";
 import { servingMetrics } from "./metrics";
 import { QueueFullError, type Ticket } from "./queue";
 
@@ -50,6 +50,7 @@ export async function startGeneration(request: GenerationRequest): Promise<Gener
   checkSpecConfig(request.config);
   const engine = await getEngine();
   const promptIds = typeof request.prompt === "string" ? engine.tokenizer.encode(request.prompt) : request.prompt;
+  checkTokenLimits(promptIds.length, request.params.maxTokens);
   const params: GenerateParams = { ...request.params, timeBudgetMs: effectiveTimeBudget(request.params.timeBudgetMs) };
   // Throws a RequestError before anything starts; the generator does no work until iterated.
   const engineSteps = engine.stream(promptIds, params, request.config, request.signal);
