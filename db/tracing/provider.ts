@@ -3,8 +3,9 @@ import { resourceFromAttributes } from "@opentelemetry/resources";
 import { BatchSpanProcessor, type SpanProcessor } from "@opentelemetry/sdk-trace-base";
 import { NodeTracerProvider } from "@opentelemetry/sdk-trace-node";
 import { getDatabase } from "../client";
+import { recoverInterrupted } from "./inflight";
 import { startRetention, retentionFromEnv } from "./retention";
-import { setActiveProcessor } from "./runtime";
+import { noteInterruptedAtStart, setActiveProcessor } from "./runtime";
 import { SqliteSpanProcessor } from "./sqlite-processor";
 
 export interface TracingHandle {
@@ -42,6 +43,14 @@ export async function startTracing(serviceVersion: string, env: NodeJS.ProcessEn
   });
   provider.register();
   setActiveProcessor(processor, otlpEndpoint);
+  try {
+    const node = env.SPECLENS_NODE || hostname();
+    const recovered = recoverInterrupted(getDatabase().sqlite, { node });
+    noteInterruptedAtStart(recovered.length);
+    if (recovered.length > 0) console.warn(`[speclens] ${recovered.length} request(s) were running when the server last stopped: stored as interrupted`);
+  } catch (error) {
+    console.error("[speclens] could not recover interrupted requests (retried at the next start):", error);
+  }
   const retention = startRetention(() => getDatabase().sqlite, retentionFromEnv(env));
 
   let stopping: Promise<void> | null = null;
