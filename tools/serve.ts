@@ -13,6 +13,7 @@ import path from "node:path";
 import { AuthConfigError, isLoopbackHost, parseEnvKeys } from "../app/_lib/security/config";
 import { openDatabase, resolveDatabasePath } from "../db/client";
 import { countActiveUsers } from "../db/queries/auth";
+import { RedactionConfigError, redactionRulesFromEnv } from "../db/tracing/redact";
 
 export interface LaunchPlan {
   host: string;
@@ -78,8 +79,9 @@ function main(): void {
   let plan: LaunchPlan;
   try {
     plan = planLaunch(process.argv.slice(2), process.env, countUsersInDatabase);
+    redactionRulesFromEnv(process.env);
   } catch (error) {
-    if (error instanceof LaunchRefused) {
+    if (error instanceof LaunchRefused || error instanceof RedactionConfigError) {
       console.error(`[speclens] ${error.message}`);
       process.exit(2);
     }

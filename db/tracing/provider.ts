@@ -4,6 +4,7 @@ import { BatchSpanProcessor, type SpanProcessor } from "@opentelemetry/sdk-trace
 import { NodeTracerProvider } from "@opentelemetry/sdk-trace-node";
 import { getDatabase } from "../client";
 import { recoverInterrupted } from "./inflight";
+import { RedactingSpanProcessor, redactionRulesFromEnv } from "./redact";
 import { startRetention, retentionFromEnv } from "./retention";
 import { noteInterruptedAtStart, setActiveProcessor } from "./runtime";
 import { SqliteSpanProcessor } from "./sqlite-processor";
@@ -20,6 +21,8 @@ export interface TracingHandle {
  * variable) is set. Spans leave this process the same way to both.
  */
 export async function startTracing(serviceVersion: string, env: NodeJS.ProcessEnv = process.env): Promise<TracingHandle> {
+  // Read first: a bad redaction setting must stop the start, before any span could be written unmasked.
+  const redaction = redactionRulesFromEnv(env);
   const processor = new SqliteSpanProcessor({
     database: () => getDatabase().sqlite,
     accept: env.SPECLENS_TRACE_ALL_SPANS === "1" ? () => true : undefined,
@@ -39,7 +42,8 @@ export async function startTracing(serviceVersion: string, env: NodeJS.ProcessEn
     }),
     // A step span carries ~40 attributes; leave headroom over the SDK's default limit of 128.
     spanLimits: { attributeCountLimit: 512 },
-    spanProcessors: processors,
+    // Redaction sits in front of both exporters, so SQLite and OTLP receive the same masked spans.
+    spanProcessors: redaction.length > 0 ? [new RedactingSpanProcessor(redaction, processors)] : processors,
   });
   provider.register();
   setActiveProcessor(processor, otlpEndpoint);

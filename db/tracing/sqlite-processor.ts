@@ -36,8 +36,6 @@ export interface SqliteProcessorOptions {
   log?: (message: string, error?: unknown) => void;
   /** Longest wait between retries of a failing write (the wait doubles from flushIntervalMs). */
   maxRetryDelayMs?: number;
-  /** Rewrites each finished span before it is stored (redaction, db/tracing/redact.ts). */
-  transform?: (span: ReadableSpan) => ReadableSpan;
 }
 
 export interface ProcessorStats {
@@ -126,7 +124,7 @@ export class SqliteSpanProcessor implements SpanProcessor {
       this.counters.ignored += 1;
       return;
     }
-    this.queue.push(this.options.transform ? this.options.transform(span) : span);
+    this.queue.push(span);
     this.counters.peakQueued = Math.max(this.counters.peakQueued, this.queue.length);
     // While the database refuses writes, a synchronous flush per span would block on busy_timeout every
     // time: leave it to the retry timer (the hard limit still bounds memory).

@@ -47,8 +47,8 @@ describe("requests in flight", () => {
     await fx.processor.forceFlush();
     expect(count("SELECT count(*) FROM steps WHERE trace_id = ?", traceId)).toBe(1);
     // Another node's marker, and one of a live process of this node: neither is ours to recover.
-    fx.database.sqlite.prepare("INSERT INTO requests_inflight SELECT 'f' || substr(trace_id, 2), span_id, 'node-b', pid, name, start_ns, scope, attributes, resource FROM requests_inflight").run();
-    fx.database.sqlite.prepare("INSERT INTO requests_inflight SELECT 'e' || substr(trace_id, 2), span_id, node, 1, name, start_ns, scope, attributes, resource FROM requests_inflight WHERE node = 'node-a'").run();
+    fx.database.sqlite.prepare("INSERT INTO requests_inflight SELECT '0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b', span_id, 'node-b', pid, name, start_ns, scope, attributes, resource FROM requests_inflight").run();
+    fx.database.sqlite.prepare("INSERT INTO requests_inflight SELECT '0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c', span_id, node, 1, name, start_ns, scope, attributes, resource FROM requests_inflight WHERE node = 'node-a'").run();
 
     // The process that wrote the marker is "dead" (any pid but the live init process 1).
     const recovered = recoverInterrupted(fx.database.sqlite, { node: "node-a", pid: -1, isAlive: (pid) => pid === 1 });
