@@ -25,6 +25,10 @@ export interface RunningApp {
   baseUrl: string;
   logs: () => string;
   stop: () => Promise<void>;
+  /** The server's process id (crash tests kill it with SIGKILL). */
+  pid: number;
+  /** Resolves when the process has exited, however it ended. */
+  exited: Promise<void>;
 }
 
 /** Starts the production build (`next start`) on a free port against the given database file. */
@@ -44,7 +48,8 @@ export async function startApp(databasePath: string, env: Record<string, string>
 
   const baseUrl = `http://127.0.0.1:${port}`;
   await waitForHealth(baseUrl, child, () => output);
-  return { baseUrl, logs: () => output, stop: () => stopProcess(child) };
+  const exited = new Promise<void>((resolve) => (hasExited(child) ? resolve() : child.once("exit", () => resolve())));
+  return { baseUrl, logs: () => output, stop: () => stopProcess(child), pid: child.pid!, exited };
 }
 
 async function waitForHealth(baseUrl: string, child: ChildProcess, logs: () => string): Promise<void> {
@@ -62,8 +67,11 @@ async function waitForHealth(baseUrl: string, child: ChildProcess, logs: () => s
   throw new Error(`app did not become healthy within 60 s:\n${logs()}`);
 }
 
+/** exitCode stays null for a process ended by a signal (a crash test's SIGKILL); signalCode says so. */
+const hasExited = (child: ChildProcess) => child.exitCode !== null || child.signalCode !== null;
+
 function stopProcess(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return Promise.resolve();
+  if (hasExited(child)) return Promise.resolve();
   return new Promise((resolve) => {
     const killTimer = setTimeout(() => child.kill("SIGKILL"), 5_000);
     child.once("exit", () => {
