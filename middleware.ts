@@ -6,7 +6,7 @@ import { contentSecurityPolicy, newNonce } from "@/app/_lib/security/headers";
 
 /*
  * Runs before every page and API request (Node.js runtime: it reads the session from the database).
- * Pages: a browser without a valid session is sent to /login once authentication is configured, and
+ * Pages: a browser without a valid session gets the login form once authentication is configured, and
  * every page gets a per-request CSP nonce. API routes are left to authorize() in each handler, which
  * answers 401/403 in the API's own error shape rather than with a redirect.
  * The root layout repeats the session check server-side (app/_lib/page-auth.ts), so a page is never
@@ -46,20 +46,27 @@ export function middleware(request: NextRequest): NextResponse {
       allowed = true;
     }
     if (!allowed) {
-      // A relative Location: request.url names the address Next listens on, not the one the browser used.
-      const next = path === "/" ? "" : `?next=${encodeURIComponent(path + request.nextUrl.search)}`;
-      return new NextResponse(null, { status: 303, headers: { location: `/login${next}` } });
+      // The login form is served in place of the page (a rewrite, the address bar keeps the page to come
+      // back to). Not a redirect: Next rewrites a middleware redirect to 127.0.0.1 into "localhost",
+      // another origin for the browser, whose session cookie would then be set for the wrong host.
+      const login = request.nextUrl.clone();
+      login.pathname = "/login";
+      login.search = path === "/" ? "" : `?next=${encodeURIComponent(path + request.nextUrl.search)}`;
+      return withPageHeaders(request, "/login", (headers) => NextResponse.rewrite(login, { request: { headers } }));
     }
   }
+  return withPageHeaders(request, path, (headers) => NextResponse.next({ request: { headers } }));
+}
 
+/** A fresh CSP nonce for the page (Next reads it from the request's CSP header and puts it on its scripts). */
+function withPageHeaders(request: NextRequest, path: string, respond: (headers: Headers) => NextResponse): NextResponse {
   const nonce = newNonce();
   const csp = contentSecurityPolicy(nonce);
   const forwarded = new Headers(request.headers);
-  // Next reads the nonce from the request's CSP header and puts it on the scripts it renders.
   forwarded.set("content-security-policy", csp);
   forwarded.set("x-nonce", nonce);
   forwarded.set("x-speclens-pathname", path);
-  const response = NextResponse.next({ request: { headers: forwarded } });
+  const response = respond(forwarded);
   response.headers.set("content-security-policy", csp);
   return response;
 }

@@ -8,7 +8,7 @@ export function UserBadge({ caller }: { caller: Caller }) {
       <span className="user-name">{caller.kind === "local" ? "local (no login configured)" : callerIdentity(caller)}</span>
       <span className="user-role">{caller.role}</span>
       {satisfies(caller.role, "admin") && (
-        <Link href="/settings" className="nav-link">
+        <Link href="/settings" className="user-link">
           Settings
         </Link>
       )}

@@ -74,7 +74,7 @@ export function SettingsPanel({ initialUsers, initialKeys }: { initialUsers: Use
           ))}
         </tbody>
       </table>
-      <form onSubmit={(e) => void createKey(e)} aria-label="New API key">
+      <form onSubmit={(e) => void createKey(e)} aria-label="New API key" className="settings-form">
         <input name="name" placeholder="key name (e.g. ci)" required maxLength={64} />
         <select name="role" defaultValue="viewer">
           <option value="viewer">viewer</option><option value="editor">editor</option><option value="admin">admin</option><option value="ingest">ingest</option>
@@ -101,7 +101,7 @@ export function SettingsPanel({ initialUsers, initialKeys }: { initialUsers: Use
           ))}
         </tbody>
       </table>
-      <form onSubmit={(e) => void createUser(e)} aria-label="New user">
+      <form onSubmit={(e) => void createUser(e)} aria-label="New user" className="settings-form">
         <input name="name" placeholder="name" required maxLength={64} />
         <select name="role" defaultValue="viewer"><option value="viewer">viewer</option><option value="editor">editor</option><option value="admin">admin</option></select>
         <input name="password" type="password" placeholder="password (12+ characters)" required minLength={12} autoComplete="new-password" />
