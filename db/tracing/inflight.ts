@@ -1,5 +1,5 @@
 import type Database from "better-sqlite3";
-import { A } from "@/engine/telemetry";
+import { A } from "@/engine";
 import { writeSpans } from "./store";
 import type { AttributeMap, SpanRecord } from "./span-record";
 

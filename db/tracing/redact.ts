@@ -1,6 +1,6 @@
 import type { Context } from "@opentelemetry/api";
 import type { ReadableSpan, Span, SpanProcessor } from "@opentelemetry/sdk-trace-base";
-import { A, STEP_SPAN_NAME } from "@/engine/telemetry";
+import { A, STEP_SPAN_NAME } from "@/engine";
 import type { AttributeMap, SpanRecord } from "./span-record";
 
 /*

@@ -1,7 +1,7 @@
 import type Database from "better-sqlite3";
 import type { Context } from "@opentelemetry/api";
 import type { ReadableSpan, Span, SpanProcessor } from "@opentelemetry/sdk-trace-base";
-import { A } from "@/engine/telemetry";
+import { A } from "@/engine";
 import { recordInflight } from "./inflight";
 import { fromReadableSpan, hrTimeToNs, nodeOf, type AttributeMap } from "./span-record";
 import { writeSpans } from "./store";

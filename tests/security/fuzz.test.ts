@@ -1,7 +1,8 @@
 import path from "node:path";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { closeDatabase, getDatabase } from "@/db/client";
+import { closeDatabase, getDatabase, getDb } from "@/db/client";
+import { ensureDefaultConfig } from "@/db/queries/configs";
 import { call, MUTATING, routeFiles, routeHandlers, type Method, type RouteFile } from "../support/routes";
 import { makeTempDir } from "../support/temp";
 
@@ -41,6 +42,9 @@ beforeAll(() => {
   process.env.SPECLENS_API_KEYS = "fuzz-admin-key:admin";
   process.env.SPECLENS_THREADS = "1";
   delete process.env.SPECLENS_MAX_BODY_BYTES;
+  // The engine-defaults config version 1 is created on first use whatever the request; create it now so
+  // that "a 4xx writes nothing" is about the request, not that one-time bootstrap.
+  ensureDefaultConfig(getDb());
 });
 afterAll(() => {
   closeDatabase();

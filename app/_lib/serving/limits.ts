@@ -1,6 +1,6 @@
 import "server-only";
 import { z } from "zod";
-import { RequestError } from "@/engine/errors";
+import { RequestError } from "@/engine";
 import { AdmissionQueue } from "./queue";
 
 /*
