@@ -16,7 +16,7 @@
  * Writes bench/results/soak.json and soak.md; exits 1 when the soaked server's median tokens per CPU
  * second is more than 5% below the fresh server's. Needs `npm run build` first.
  */
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -170,7 +170,7 @@ async function main(): Promise<void> {
   const temp = mkdtempSync(join(tmpdir(), "speclens-soak-"));
   const soakedDb = join(temp, "soaked.db");
   const freshDb = join(temp, "fresh.db");
-  const prof = (name: string) => (values["cpu-prof"] ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${join(PROF_DIR, name)}` } : {});
+  const prof = (name: string): Record<string, string> => (values["cpu-prof"] ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${join(PROF_DIR, name)}` } : {});
   if (values["cpu-prof"]) rmSync(PROF_DIR, { recursive: true, force: true });
   const env: Record<string, string> = { SPECLENS_MAX_QUEUE: "256" };
   const apps: RunningApp[] = [];
