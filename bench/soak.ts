@@ -170,12 +170,13 @@ async function main(): Promise<void> {
   const temp = mkdtempSync(join(tmpdir(), "speclens-soak-"));
   const soakedDb = join(temp, "soaked.db");
   const freshDb = join(temp, "fresh.db");
-  const prof = (name: string): Record<string, string> => (values["cpu-prof"] ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${join(PROF_DIR, name)}` } : {});
+  // Node refuses --cpu-prof in NODE_OPTIONS: it goes on the server's command line.
+  const prof = (name: string) => ({ nodeArgs: values["cpu-prof"] ? ["--cpu-prof", `--cpu-prof-dir=${join(PROF_DIR, name)}`] : [] });
   if (values["cpu-prof"]) rmSync(PROF_DIR, { recursive: true, force: true });
   const env: Record<string, string> = { SPECLENS_MAX_QUEUE: "256" };
   const apps: RunningApp[] = [];
   try {
-    const soaked = await startApp(soakedDb, { ...env, ...prof("soaked") });
+    const soaked = await startApp(soakedDb, env, prof("soaked"));
     apps.push(soaked);
     const model = ((await (await fetch(`${soaked.baseUrl}/v1/models`)).json()) as { data: { id: string }[] }).data[0].id;
     const prompts = heldoutPrompts(24);
@@ -186,13 +187,22 @@ async function main(): Promise<void> {
 
     const run = await soak(soaked, model, prompts);
     const end = await memory(soaked.baseUrl);
+    // Work still going on in the soaked server with no request open (a generation that outlived its
+    // cancelled client would show here).
+    await new Promise((r) => setTimeout(r, 2000));
+    const idleFrom = await memory(soaked.baseUrl);
+    await new Promise((r) => setTimeout(r, 5000));
+    const idleCpuShare = ((await memory(soaked.baseUrl)).cpuSeconds - idleFrom.cpuSeconds) / 5;
+    const gauges = await (await fetch(`${soaked.baseUrl}/metrics`)).text();
+    const running = /^speclens_num_requests_running (\S+)/m.exec(gauges)?.[1];
+    console.log(`idle after the soak: ${fmt(idleCpuShare * 100)}% of a core, ${running} generations running`);
     console.log(`soak: ${REQUESTS} requests in ${fmt(run.seconds)} s (${fmt(run.tokens / run.seconds)} tok/s), statuses ${JSON.stringify(run.statuses)}, cancelled ${run.cancelled}; RSS ${fmt(end.rssMb)} MB, heap ${fmt(end.heapUsedMb)} MB`);
 
     // A fresh server on a consistent copy of the soaked database (online backup, the server keeps running).
     const source = new Database(soakedDb, { readonly: true });
     await source.backup(freshDb);
     source.close();
-    const fresh = await startApp(freshDb, { ...env, ...prof("fresh") });
+    const fresh = await startApp(freshDb, env, prof("fresh"));
     apps.push(fresh);
     await probe(fresh, prompts); // the same warm-up
 
@@ -212,7 +222,7 @@ async function main(): Promise<void> {
     const ratio = soakedCpu / freshCpu;
     const summary = {
       requests: REQUESTS, clients: CLIENTS, cancelShare: CANCEL, probeRequests: PROBE, maxTokens: MAX_TOKENS, rounds,
-      soak: run, memory: { start, end, afterProbes: endSoaked }, startProbe,
+      soak: run, idleCpuShareAfterSoak: idleCpuShare, memory: { start, end, afterProbes: endSoaked }, startProbe,
       median: { soakedTokensPerCpuSecond: soakedCpu, freshTokensPerCpuSecond: freshCpu, ratio,
         soakedTokensPerSecond: median(rounds.map((r) => r.soaked.tokensPerSecond)), freshTokensPerSecond: median(rounds.map((r) => r.fresh.tokensPerSecond)) },
     };

@@ -32,12 +32,12 @@ export interface RunningApp {
 }
 
 /** Starts the production build (`next start`) on a free port against the given database file. */
-export async function startApp(databasePath: string, env: Record<string, string> = {}): Promise<RunningApp> {
+export async function startApp(databasePath: string, env: Record<string, string> = {}, options: { nodeArgs?: string[] } = {}): Promise<RunningApp> {
   if (!fs.existsSync(path.join(ROOT, ".next", "BUILD_ID"))) {
     throw new Error("no production build: run `npm run build` before the end-to-end tests (npm test does)");
   }
   const port = await freePort();
-  const child = spawn(process.execPath, [path.join(ROOT, "node_modules/next/dist/bin/next"), "start", "-p", String(port), "-H", "127.0.0.1"], {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), path.join(ROOT, "node_modules/next/dist/bin/next"), "start", "-p", String(port), "-H", "127.0.0.1"], {
     cwd: ROOT,
     env: { ...process.env, SPECLENS_DB: databasePath, NEXT_TELEMETRY_DISABLED: "1", NEXT_IGNORE_INCORRECT_LOCKFILE: "1", NODE_ENV: "production", ...env },
     stdio: ["ignore", "pipe", "pipe"],
