@@ -10,7 +10,8 @@ import type { AttributeMap, SpanRecord } from "./span-record";
  *   SPECLENS_REDACT_PATTERNS  custom regular expressions (-> [redacted]): a JSON array of strings, or one pattern
  * A bad setting stops the server at start, naming it (RedactionConfigError).
  *
- * What is masked: the prompt, the completion, the stop sequences, and every emitted token's text. Masking
+ * What is masked: the prompt, the completion, the stop sequences, every emitted token's text and every
+ * step's text delta. Masking
  * runs on the joined text (prompt + every token of every step), so an e-mail address split across
  * tokens, across steps, or across the prompt/output boundary is masked in every piece: the token where a
  * match starts shows the label, the other pieces of that match become empty. Token ids, origins,
@@ -124,11 +125,15 @@ export function redactGroup(request: AttributeMap | null, steps: AttributeMap[],
   const stepTexts = steps.map((s) => strings(s[A.emittedTexts]) ?? []);
   // Prompt + every token: one text, so matches across tokens, steps and the prompt boundary are found.
   const masked = maskPieces([prompt, ...stepTexts.flat()], rules);
+  // The steps' text deltas (the decoded output, step by step) joined with the prompt the same way.
+  const deltas = maskPieces([prompt, ...steps.map((s) => (typeof s[A.textDelta] === "string" ? (s[A.textDelta] as string) : ""))], rules);
   let cursor = 1;
   const maskedSteps = steps.map((s, i) => {
     const texts = masked.slice(cursor, cursor + stepTexts[i].length);
     cursor += stepTexts[i].length;
-    return A.emittedTexts in s ? { ...s, [A.emittedTexts]: texts } : { ...s };
+    const out: AttributeMap = A.emittedTexts in s ? { ...s, [A.emittedTexts]: texts } : { ...s };
+    if (typeof s[A.textDelta] === "string") out[A.textDelta] = deltas[i + 1];
+    return out;
   });
   let maskedRequest: AttributeMap | null = null;
   if (request) {

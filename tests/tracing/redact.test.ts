@@ -41,8 +41,8 @@ describe("masking", () => {
 
 /** Two steps whose output holds an e-mail address split across them. */
 const STEPS: StepRecord[] = [
-  { ...FAKE_STEPS[0], emitted: FAKE_STEPS[0].emitted.map((t, i) => ({ ...t, text: [" mail", " bob@", "exam"][i] })) },
-  { ...FAKE_STEPS[1], emitted: FAKE_STEPS[1].emitted.map((t) => ({ ...t, text: "ple.org" })) },
+  { ...FAKE_STEPS[0], textDelta: " mail bob@exam", emitted: FAKE_STEPS[0].emitted.map((t, i) => ({ ...t, text: [" mail", " bob@", "exam"][i] })) },
+  { ...FAKE_STEPS[1], textDelta: "ple.org", emitted: FAKE_STEPS[1].emitted.map((t) => ({ ...t, text: "ple.org" })) },
 ];
 async function* leakyStream(): AsyncGenerator<StepRecord, GenerateResult> {
   for (const step of STEPS) yield step;
