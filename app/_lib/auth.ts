@@ -18,7 +18,8 @@ import { RateLimiter } from "./security/rate-limit";
  *                                 is set, or SPECLENS_AUTH_REQUIRED=1); before that the caller is the
  *                                 local single-user ("local", admin), which the launcher only allows on
  *                                 the loopback address (tools/serve.ts).
- * A presented credential that is not valid is always a 401, never a fall-back to the local user.
+ * Once authentication is configured, a presented credential that is not valid is a 401, never a
+ * fall-back to anyone; before that, an unknown key (OpenAI clients always send one) is ignored.
  */
 
 /** Every action a route can perform; a new route picks the action it performs from this list. */
@@ -221,7 +222,10 @@ export function authorize(request: Request, action: Action): AuthResult {
   let enabled: boolean;
   try {
     resolved = resolveCaller(request.headers);
-    enabled = "error" in resolved || resolved.via !== "none" || authEnabled();
+    enabled = ("caller" in resolved && resolved.via !== "none") || authEnabled();
+    // Without authentication configured, a credential nobody issued is ignored: OpenAI clients always
+    // send some key ("Bearer unused"), and the local user is who they are.
+    if ("error" in resolved && !enabled) resolved = { caller: { kind: "local", role: "admin" }, via: "none" };
   } catch (error) {
     if (error instanceof AuthConfigError) return refuse(503, `${action}: the server's authentication settings are invalid: ${error.message}`);
     // The credential stores live in the database; without it nobody can be checked, so nobody gets in.

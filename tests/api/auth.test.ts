@@ -58,4 +58,10 @@ describe("API keys", () => {
     expect(scraped.status).toBe(200);
     expect(await scraped.text()).toContain("speclens_spec_decode_num_drafts_total");
   });
+
+  it("without authentication configured, ignores a key nobody issued (OpenAI clients always send one)", async () => {
+    delete process.env.SPECLENS_API_KEYS;
+    const response = await metricsRoute(new Request("http://localhost/metrics", { headers: { authorization: "Bearer unused" } }));
+    expect(response.status).toBe(200);
+  });
 });
