@@ -119,11 +119,26 @@ async function soak(app: RunningApp, model: string, prompts: string[]): Promise<
 interface Probe {
   tokensPerSecond: number;
   tokensPerCpuSecond: number;
+  /** Kernel share of the server's CPU time, and minor page faults per token (Linux /proc; NaN elsewhere). */
+  systemShare: number;
+  minorFaultsPerToken: number;
+}
+
+/** minflt, utime, stime (clock ticks) of a process, from /proc/<pid>/stat. */
+function procStat(pid: number): { minflt: number; utime: number; stime: number } {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").replace(/^.*\) /, "").split(" ");
+    // After "pid (comm) ": state is field 0, so minflt (10th of the full line) is index 7, utime 11, stime 12.
+    return { minflt: Number(fields[7]), utime: Number(fields[11]), stime: Number(fields[12]) };
+  } catch {
+    return { minflt: NaN, utime: NaN, stime: NaN };
+  }
 }
 
 /** PROBE identical greedy generations, two at a time. */
 async function probe(app: RunningApp, prompts: string[]): Promise<Probe> {
   const before = await memory(app.baseUrl);
+  const statBefore = procStat(app.pid);
   const started = performance.now();
   let tokens = 0;
   for (let i = 0; i < PROBE; i += 2) {
@@ -140,7 +155,15 @@ async function probe(app: RunningApp, prompts: string[]): Promise<Probe> {
   }
   const seconds = (performance.now() - started) / 1000;
   const after = await memory(app.baseUrl);
-  return { tokensPerSecond: tokens / seconds, tokensPerCpuSecond: tokens / Math.max(1e-6, after.cpuSeconds - before.cpuSeconds) };
+  const statAfter = procStat(app.pid);
+  const user = statAfter.utime - statBefore.utime;
+  const system = statAfter.stime - statBefore.stime;
+  return {
+    tokensPerSecond: tokens / seconds,
+    tokensPerCpuSecond: tokens / Math.max(1e-6, after.cpuSeconds - before.cpuSeconds),
+    systemShare: system / Math.max(1, user + system),
+    minorFaultsPerToken: (statAfter.minflt - statBefore.minflt) / Math.max(1, tokens),
+  };
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -214,7 +237,10 @@ async function main(): Promise<void> {
       const b = await probe(first === soaked ? fresh : soaked, prompts);
       const round = first === soaked ? { soaked: a, fresh: b } : { soaked: b, fresh: a };
       rounds.push(round);
-      console.log(`round ${r + 1}: soaked ${fmt(round.soaked.tokensPerCpuSecond)} vs fresh ${fmt(round.fresh.tokensPerCpuSecond)} tok/CPU-s (${fmt(round.soaked.tokensPerSecond)} vs ${fmt(round.fresh.tokensPerSecond)} tok/s)`);
+      console.log(
+        `round ${r + 1}: soaked ${fmt(round.soaked.tokensPerCpuSecond)} vs fresh ${fmt(round.fresh.tokensPerCpuSecond)} tok/CPU-s (${fmt(round.soaked.tokensPerSecond)} vs ${fmt(round.fresh.tokensPerSecond)} tok/s); ` +
+          `kernel share ${fmt(round.soaked.systemShare * 100)}% vs ${fmt(round.fresh.systemShare * 100)}%, minor faults/token ${fmt(round.soaked.minorFaultsPerToken, 0)} vs ${fmt(round.fresh.minorFaultsPerToken, 0)}`,
+      );
     }
     const endSoaked = await memory(soaked.baseUrl);
     const soakedCpu = median(rounds.map((r) => r.soaked.tokensPerCpuSecond));
