@@ -41,7 +41,9 @@ export const limitsSchema = z.strictObject({
   timeBudgetMs: z.number().int().min(0).max(3_600_000),
   overrides: z.strictObject({
     /** Which speculative fields a request may override: all, none, or the listed wire names. */
-    allowed: z.union([z.enum(["all", "none"]), z.array(z.enum(OVERRIDABLE_FIELDS)).max(OVERRIDABLE_FIELDS.length)]),
+    allowed: z.union([z.enum(["all", "none"]), z.array(z.enum(OVERRIDABLE_FIELDS)).max(OVERRIDABLE_FIELDS.length)], {
+      error: `expected "all", "none" or a list of the fields ${OVERRIDABLE_FIELDS.join(", ")}`,
+    }),
     /** Whether a request may make itself lossy (verify "lossy", or a lossy threshold). */
     allowLossy: z.boolean(),
   }),
@@ -71,7 +73,7 @@ export const DEFAULT_GUARDRAIL_RULES: GuardrailRules = {
 export const DEFAULT_GUARDRAIL_CONFIG: GuardrailConfig = { ...DEFAULT_SPEC_CONFIG, ...DEFAULT_GUARDRAIL_RULES };
 
 export interface FieldIssue {
-  /** Dotted path of the field in the config, e.g. "fallback.window" or "ngram.minN". */
+  /** Dotted path of the field in the config, e.g. "fallback.window" or "ngram.minN"; "" for the whole config. */
   path: string;
   message: string;
 }
@@ -104,7 +106,13 @@ export type GuardrailParse = { ok: true; config: GuardrailConfig } | { ok: false
 export function validateGuardrailConfig(input: unknown): GuardrailParse {
   const parsed = guardrailConfigSchema.safeParse(input);
   if (parsed.success) return { ok: true, config: parsed.data };
-  return { ok: false, issues: parsed.error.issues.map((i) => ({ path: i.path.length > 0 ? i.path.join(".") : "config", message: i.message })) };
+  // An unknown field is named by its own path ("fallback.windw: unknown field"), so typos point at themselves.
+  const issues = parsed.error.issues.flatMap((i): FieldIssue[] => {
+    const keys = (i as { keys?: string[] }).keys;
+    if (/^Unrecognized key/.test(i.message) && keys) return keys.map((k) => ({ path: [...i.path, k].join("."), message: "unknown field" }));
+    return [{ path: i.path.join("."), message: i.message }];
+  });
+  return { ok: false, issues };
 }
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
