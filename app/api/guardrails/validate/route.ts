@@ -2,7 +2,8 @@ import { authorize } from "@/app/_lib/auth";
 import { candidateConfig, createBodySchema } from "@/app/_lib/guardrails/api";
 import { errorResponse, jsonResponse, readJsonBody, zodErrorResponse } from "@/app/_lib/http";
 import { getDb } from "@/db/client";
-import { diffConfigs } from "@/engine/guardrails";
+import { loadedModels } from "@/app/_lib/engine";
+import { diffConfigs, specPart, vllmSpeculativeConfig } from "@/engine/guardrails";
 
 export const runtime = "nodejs";
 export const dynamic = "force-dynamic";
@@ -24,5 +25,10 @@ export async function POST(request: Request): Promise<Response> {
   if (!candidate.ok) {
     return "missingBase" in candidate ? errorResponse(400, `baseVersion: there is no version ${body.data.baseVersion}`, { param: "baseVersion" }) : candidate.response;
   }
-  return jsonResponse({ config: candidate.config, changes: diffConfigs(candidate.base.config, candidate.config) });
+  const draftName = loadedModels().find((m) => m.role === "draft")?.name ?? "<draft model>";
+  return jsonResponse({
+    config: candidate.config,
+    changes: diffConfigs(candidate.base.config, candidate.config),
+    vllm: vllmSpeculativeConfig(specPart(candidate.config), draftName),
+  });
 }
