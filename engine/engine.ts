@@ -5,7 +5,7 @@
  */
 import { resolve } from "node:path";
 import { ChatTemplate } from "./chat";
-import { checkRequest, generateSteps, type EngineModels } from "./generate";
+import { checkRequest, generateSteps, type EngineModels, type EngineRules } from "./generate";
 import { CausalLM, type RuntimeOptions } from "./runtime/causal-lm";
 import type { ModelId } from "./runtime/model-folder";
 import { TextTokenizer } from "./tokenizer";
@@ -63,13 +63,14 @@ export class SpecEngine {
     params: Partial<GenerateParams> = {},
     config: SpecConfigInput = {},
     signal?: AbortSignal,
+    rules: EngineRules = {},
   ): AsyncGenerator<StepRecord, GenerateResult> {
     const ids = typeof prompt === "string" ? this.models.tokenizer.encode(prompt) : prompt;
     const fullParams = { ...DEFAULT_PARAMS, ...params };
     const fullConfig = resolveSpecConfig(config);
     // Validate now, not at the generator's first step, so a bad request fails before anything streams.
     checkRequest(this.models, ids.length, fullParams, fullConfig);
-    return generateSteps(this.models, ids, fullParams, fullConfig, signal);
+    return generateSteps(this.models, ids, fullParams, fullConfig, signal, rules);
   }
 
   async generate(
@@ -77,9 +78,10 @@ export class SpecEngine {
     params: Partial<GenerateParams> = {},
     config: SpecConfigInput = {},
     signal?: AbortSignal,
+    rules: EngineRules = {},
   ): Promise<GenerateResult & { steps: StepRecord[] }> {
     const steps: StepRecord[] = [];
-    const it = this.stream(prompt, params, config, signal);
+    const it = this.stream(prompt, params, config, signal, rules);
     for (;;) {
       const next = await it.next();
       if (next.done) return { ...next.value, steps };

@@ -19,6 +19,7 @@ import type { TextTokenizer } from "./tokenizer";
 import type {
   FinishReason, GenerateParams, GenerateResult, OutputToken, SpecConfig, StepRecord, TokenOrigin, VerifyMode,
 } from "./types";
+import { FallbackMonitor, type FallbackRule } from "./guardrails";
 import { verifyPaths } from "./verify";
 
 export interface EngineModels {
@@ -33,12 +34,18 @@ export function effectiveMode(config: SpecConfig, params: GenerateParams): Verif
   return params.temperature > 0 ? "sampling" : "greedy";
 }
 
+/** Guardrail rules the engine enforces inside a request (the rest are enforced around it, by the server). */
+export interface EngineRules {
+  fallback?: FallbackRule | null;
+}
+
 export async function* generateSteps(
   models: EngineModels,
   promptIds: readonly number[],
   params: GenerateParams,
   config: SpecConfig,
   signal?: AbortSignal,
+  rules: EngineRules = {},
 ): AsyncGenerator<StepRecord, GenerateResult> {
   const started = performance.now();
   const { target, tokenizer } = models;
@@ -55,6 +62,8 @@ export async function* generateSteps(
   const output: OutputToken[] = [];
   const stats = new SpecStats();
   const adaptive = new AdaptiveK(config.kMax, config.adaptiveK);
+  // Once the fallback rule trips, no more drafts: every later step is one plain target pass.
+  const fallback = new FallbackMonitor(rules.fallback ?? null);
   let finishReason: FinishReason | null = null;
   let firstTokenMs = 0;
   let text = "";
@@ -70,7 +79,7 @@ export async function* generateSteps(
       const stepStart = performance.now();
       const banned = !params.ignoreEos && output.length < params.minTokens ? [tokenizer.eosId] : [];
       const remaining = params.maxTokens - output.length;
-      const k = Math.min(adaptive.k, remaining - 1);
+      const k = fallback.off ? 0 : Math.min(adaptive.k, remaining - 1);
 
       const proposal = k > 0
         ? await proposer.propose({ tokens: committed, k, sampling, sampled, banned, rng })
@@ -144,6 +153,9 @@ export async function* generateSteps(
         timings: { draftMs, verifyMs, overheadMs: performance.now() - stepStart - draftMs - verifyMs },
         kvBytes: { target: cache.bytes, draft: proposer.kvBytes() },
       };
+      const drafted = paths.reduce((n, p) => n + p.tokens.length, 0);
+      const acted = fallback.observe(index, drafted, verdict.accepted);
+      if (acted) record.guardrail = acted;
       stats.add(record);
       adaptive.observe(depth, verdict.accepted);
       yield record;

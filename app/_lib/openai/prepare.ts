@@ -3,11 +3,13 @@ import { randomInt } from "node:crypto";
 import { getDb } from "@/db/client";
 import { resolveConfig } from "@/db/queries/configs";
 import type { SpecEngine } from "@/engine/engine";
+import { specPart } from "@/engine/guardrails";
 import { formatModelId } from "@/engine/runtime/model-folder";
 import { DEFAULT_PARAMS, type GenerateParams } from "@/engine/types";
 import { errorResponse } from "../http";
 import type { ParamNames } from "../serving/errors";
 import type { GenerationRequest } from "../serving/generation";
+import { admitRequest } from "../guardrails/admission";
 import { applySpecOverrides } from "../spec-config";
 import type { ChatBody, ChatMessage, CompletionBody } from "./schema";
 
@@ -77,6 +79,9 @@ interface Common {
   promptIds: number[];
   promptText: string;
   maxTokens: number;
+  /** Whether the body asked for a length (else maxTokens is the endpoint's default), and under which name. */
+  askedMaxTokens: boolean;
+  maxTokensParam: string;
   extraStops: readonly string[];
   logprobs: number | null;
   echo: string | null;
@@ -91,8 +96,21 @@ function prepare(c: Common): Prepared {
   const selector = c.body.speclens?.config;
   const resolved = resolveConfig(getDb(), selector);
   if (!resolved) return fail(400, `speclens.config: no config label or version ${JSON.stringify(selector)}`, "speclens.config");
-  const config = applySpecOverrides(resolved.config, c.body.speclens?.overrides ?? {});
+  // The version is fixed here, at admission: a label moved while this request runs does not change it.
+  const base = specPart(resolved.config);
+  const overrides = c.body.speclens?.overrides ?? {};
+  const config = applySpecOverrides(base, overrides);
   const params = samplingParams(c.body, c.maxTokens, c.extraStops, c.logprobs ?? 0);
+  const admitted = admitRequest(
+    {
+      rules: resolved.config, base, config, overrideFields: Object.keys(overrides).filter((k) => (overrides as Record<string, unknown>)[k] !== undefined),
+      maxTokens: params.maxTokens, askedMaxTokens: c.askedMaxTokens, timeBudgetMs: params.timeBudgetMs,
+    },
+    { maxTokens: c.maxTokensParam, overridePrefix: "speclens.overrides." },
+  );
+  if (!admitted.ok) return { ok: false, response: admitted.response };
+  params.maxTokens = admitted.maxTokens;
+  params.timeBudgetMs = admitted.timeBudgetMs;
   return {
     ok: true,
     request: {
@@ -105,6 +123,7 @@ function prepare(c: Common): Prepared {
         operation: c.operation,
         configVersion: String(resolved.version),
         signal: c.signal,
+        guardrails: { version: resolved.version, rules: resolved.config, actions: admitted.actions },
       },
       model: c.body.model,
       stream: c.body.stream ?? false,
@@ -146,6 +165,8 @@ export function prepareCompletion(engine: SpecEngine, body: CompletionBody, sign
     endpoint: "POST /v1/completions",
     operation: "text_completion",
     maxTokens: body.max_tokens ?? COMPLETIONS_DEFAULT_MAX_TOKENS,
+    askedMaxTokens: body.max_tokens != null,
+    maxTokensParam: "max_tokens",
     extraStops: [],
     logprobs: body.logprobs ?? null,
     echo: body.echo ? promptText : null,
@@ -166,6 +187,8 @@ export function prepareChat(engine: SpecEngine, body: ChatBody, signal: AbortSig
     endpoint: "POST /v1/chat/completions",
     operation: "chat",
     maxTokens,
+    askedMaxTokens: body.max_completion_tokens != null || body.max_tokens != null,
+    maxTokensParam: body.max_completion_tokens != null ? "max_completion_tokens" : "max_tokens",
     extraStops: engine.chatTemplate.stop,
     logprobs: body.logprobs ? (body.top_logprobs ?? 0) : null,
     echo: null,
