@@ -81,9 +81,9 @@ export default async function GuardrailsPage({ searchParams }: Props) {
           <table className="data-table" data-testid="versions-table">
             <thead>
               <tr>
-                <th>Version</th><th>Labels</th><th>Message</th><th>Author</th><th>Created</th><th>Base</th>
-                <th className="num">Requests</th><th className="num">Acceptance</th><th className="num">Mean acc. length</th>
-                <th className="num">Tokens/s</th><th className="num">Rule actions</th><th></th>
+                <th>Version</th><th>Labels</th><th>Message</th><th>Base</th>
+                <th className="num">Requests</th><th className="num">Accept&shy;ance</th><th className="num">Mean acc. len</th>
+                <th className="num">Tok/s</th><th className="num">Rule actions</th><th></th>
               </tr>
             </thead>
             <tbody>
@@ -93,9 +93,10 @@ export default async function GuardrailsPage({ searchParams }: Props) {
                   <tr key={v.version} data-version={v.version}>
                     <td className="mono">v{v.version}</td>
                     <td>{v.labels.map((l) => <span key={l} className={`label-chip${guarded.includes(l) ? " label-protected" : ""}`}>{l}</span>)}</td>
-                    <td className="wrap">{v.message}</td>
-                    <td>{v.author}</td>
-                    <td className="muted">{when(v.createdAtMs)}</td>
+                    <td className="wrap">
+                      {v.message}
+                      <div className="muted small">{v.author} · {when(v.createdAtMs)}</div>
+                    </td>
                     <td className="mono">{v.baseVersion === null ? "–" : `v${v.baseVersion}`}</td>
                     <td className="num">{f?.requests ?? 0}</td>
                     <td className="num">{pct(f?.acceptanceRate ?? null)}</td>
