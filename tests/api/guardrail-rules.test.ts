@@ -150,6 +150,18 @@ describe("limits and overrides", () => {
   });
 });
 
+describe("the time budget cap", () => {
+  it("caps a longer budget at the version's and records it on the trace", async () => {
+    const v = version({ limits: { maxTokens: 2048, timeBudgetMs: 1, overrides: { allowed: "all", allowLossy: true } } }, "1 ms budget");
+    const out = (await (await generate({ config: v, max_tokens: 64, time_budget_ms: 60_000, ignore_eos: true })).json()) as GenerateOut & { finish_reason: string };
+    expect(out.finish_reason).toBe("time_budget");
+    expect(out.usage.completion_tokens).toBeLessThan(64);
+    expect(listGuardrailEvents(getDb(), out.trace_id)).toEqual([
+      expect.objectContaining({ rule: "limits", action: "capped", step: null, measured: 60_000, threshold: 1 }),
+    ]);
+  });
+});
+
 describe("the version is fixed at admission", () => {
   it("a label moved while a request runs does not change that request; the next one runs under the new version", async () => {
     const a = version({ kMax: 2 }, "canary A");

@@ -52,6 +52,15 @@ describe("guardrail configs in the browser", () => {
     await editor.locator('input[name="fallback.minAcceptance"]').fill("1");
     await expect.poll(() => editor.getByTestId("change-list").textContent(), { timeout: 10_000 }).toMatch(/kMax: 4 → 3.*fallback: null →/s);
     expect(await kMaxLabel.locator(".field-error").count()).toBe(0);
+    // The JSON view shows the same config, and edits there reach the form.
+    await editor.getByRole("tab", { name: "JSON" }).click();
+    const json = JSON.parse(await editor.locator('textarea[name="config-json"]').inputValue());
+    expect(json).toMatchObject({ kMax: 3, fallback: { window: 1, minAcceptance: 1 } });
+    await editor.locator('textarea[name="config-json"]').fill("{ not json");
+    await expect.poll(() => editor.locator(".field-error").first().textContent()).toMatch(/^JSON:/);
+    await editor.locator('textarea[name="config-json"]').fill(JSON.stringify(json, null, 2));
+    await editor.getByRole("tab", { name: "Form" }).click();
+    expect(await editor.locator('input[name="kMax"]').inputValue()).toBe("3");
     await editor.locator('input[name="message"]').fill("k 3 with a strict fallback rule");
     await editor.getByRole("button", { name: "Save as a new version" }).click();
 
