@@ -185,7 +185,7 @@ export interface StaleBase {
 export type SaveResult =
   | { kind: "created"; version: number }
   | { kind: "stale"; stale: StaleBase }
-  | { kind: "no-base"; message: string };
+  | { kind: "no-base"; param: "baseVersion" | "baseLabel"; message: string };
 
 export interface SaveRequest {
   config: GuardrailConfig;
@@ -207,12 +207,12 @@ export function saveConfigVersion(db: SpecLensDb, req: SaveRequest): SaveResult 
   return db.transaction(
     (tx): SaveResult => {
       const base = tx.select().from(configVersions).where(eq(configVersions.version, req.baseVersion)).get();
-      if (!base) return { kind: "no-base", message: `baseVersion: there is no version ${req.baseVersion}` };
+      if (!base) return { kind: "no-base", param: "baseVersion", message: `baseVersion: there is no version ${req.baseVersion}` };
       let current: { version: number; by: string; atMs: number } | null = null;
       let reason: StaleBase["reason"] = "base-superseded";
       if (req.baseLabel) {
         const label = tx.select().from(configLabels).where(eq(configLabels.label, req.baseLabel)).get();
-        if (!label) return { kind: "no-base", message: `baseLabel: there is no label ${JSON.stringify(req.baseLabel)}` };
+        if (!label) return { kind: "no-base", param: "baseLabel", message: `baseLabel: there is no label ${JSON.stringify(req.baseLabel)}` };
         if (label.version !== req.baseVersion) {
           current = { version: label.version, by: label.updatedBy, atMs: label.updatedAtMs };
           reason = "label-moved";
@@ -343,6 +343,9 @@ export interface VersionFigures {
   /** Guardrail rule actions recorded on the version's request spans. */
   ruleActions: number;
 }
+
+/** The figures of a version no request has run under yet. */
+export const NO_FIGURES: VersionFigures = { requests: 0, acceptanceRate: null, meanAcceptanceLength: null, tokensPerSecond: null, ruleActions: 0 };
 
 /** Per-version figures from the requests table (and the guardrail events on request spans). */
 export function versionFigures(db: SpecLensDb, version?: number): Map<number, VersionFigures> {

@@ -2,9 +2,7 @@ import { authorize } from "@/app/_lib/auth";
 import { actorOf, candidateConfig, createBodySchema, versionJson } from "@/app/_lib/guardrails/api";
 import { errorResponse, jsonResponse, readJsonBody, zodErrorResponse } from "@/app/_lib/http";
 import { getDb } from "@/db/client";
-import { getConfigVersion, listConfigLabels, listConfigVersions, protectedLabels, saveConfigVersion, versionFigures } from "@/db/queries/configs";
-
-const EMPTY_FIGURES = { requests: 0, acceptanceRate: null, meanAcceptanceLength: null, tokensPerSecond: null, ruleActions: 0 };
+import { getConfigVersion, listConfigLabels, NO_FIGURES, listConfigVersions, protectedLabels, saveConfigVersion, versionFigures } from "@/db/queries/configs";
 
 export const runtime = "nodejs";
 export const dynamic = "force-dynamic";
@@ -16,7 +14,7 @@ export async function GET(request: Request): Promise<Response> {
   const db = getDb();
   const figures = versionFigures(db);
   return jsonResponse({
-    versions: listConfigVersions(db).map((v) => versionJson(v, figures.get(v.version) ?? EMPTY_FIGURES)),
+    versions: listConfigVersions(db).map((v) => versionJson(v, figures.get(v.version) ?? NO_FIGURES)),
     labels: Object.fromEntries(listConfigLabels(db).map((l) => [l.label, l.version])),
     protectedLabels: protectedLabels(),
   });
@@ -45,7 +43,7 @@ export async function POST(request: Request): Promise<Response> {
     case "created":
       return jsonResponse(versionJson(getConfigVersion(db, saved.version)!), { status: 201, headers: { location: `/api/guardrails/${saved.version}` } });
     case "no-base":
-      return errorResponse(400, saved.message, { param: saved.message.split(":")[0] });
+      return errorResponse(400, saved.message, { param: saved.param });
     case "stale": {
       const s = saved.stale;
       const what = s.reason === "label-moved"

@@ -2,7 +2,7 @@ import { authorize } from "@/app/_lib/auth";
 import { versionJson } from "@/app/_lib/guardrails/api";
 import { errorResponse, jsonResponse } from "@/app/_lib/http";
 import { getDb } from "@/db/client";
-import { getConfigVersion, selectorVersion, versionFigures } from "@/db/queries/configs";
+import { getConfigVersion, NO_FIGURES, selectorVersion, versionFigures } from "@/db/queries/configs";
 
 export const runtime = "nodejs";
 export const dynamic = "force-dynamic";
@@ -17,6 +17,6 @@ export async function GET(request: Request, { params }: { params: Promise<{ vers
   const db = getDb();
   const info = getConfigVersion(db, version);
   if (!info) return errorResponse(404, `version: there is no version ${version}`, { param: "version" });
-  const figures = versionFigures(db, version).get(version) ?? { requests: 0, acceptanceRate: null, meanAcceptanceLength: null, tokensPerSecond: null, ruleActions: 0 };
+  const figures = versionFigures(db, version).get(version) ?? NO_FIGURES;
   return jsonResponse(versionJson(info, figures));
 }
