@@ -4,9 +4,8 @@ import { EmptyState } from "@/app/_components/EmptyState";
 import { PageHeader } from "@/app/_components/PageHeader";
 import { loadedModels } from "@/app/_lib/engine";
 import { getDb } from "@/db/client";
-import {
-  DEFAULT_CONFIG_LABEL, diffConfigVersions, listAudit, listConfigLabels, listConfigVersions, previousLabelVersion, protectedLabels, selectorVersion, versionFigures,
-} from "@/db/queries/configs";
+import { versionFigures } from "@/db/queries/config-figures";
+import { DEFAULT_CONFIG_LABEL, diffConfigVersions, listAudit, listConfigLabels, listConfigVersions, previousLabelVersion, protectedLabels, selectorVersion } from "@/db/queries/configs";
 import { specPart, vllmSpeculativeConfig } from "@/engine/guardrails";
 import { GuardrailEditor } from "./GuardrailEditor";
 import { LabelMover, type LabelRow } from "./LabelMover";

@@ -1,9 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { openDatabase, type OpenDatabase } from "@/db/client";
-import {
-  createConfigVersion, diffConfigVersions, getConfigVersion, listAudit, listConfigLabels, listConfigVersions, moveConfigLabel,
-  previousLabelVersion, resolveConfig, saveConfigVersion, setConfigLabel, versionFigures,
-} from "@/db/queries/configs";
+import { versionFigures } from "@/db/queries/config-figures";
+import { createConfigVersion, diffConfigVersions, getConfigVersion, listAudit, listConfigLabels, listConfigVersions, moveConfigLabel, previousLabelVersion, resolveConfig, saveConfigVersion, setConfigLabel } from "@/db/queries/configs";
 import { configVersions, requests, spanEvents, spans } from "@/db/schema";
 import { DEFAULT_GUARDRAIL_CONFIG, type GuardrailConfig } from "@/engine/guardrails";
 

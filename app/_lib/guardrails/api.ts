@@ -2,7 +2,8 @@ import "server-only";
 import { createHash } from "node:crypto";
 import { z } from "zod";
 import type { SpecLensDb } from "@/db/client";
-import { getConfigVersion, type VersionFigures, type VersionInfo } from "@/db/queries/configs";
+import type { VersionFigures } from "@/db/queries/config-figures";
+import { getConfigVersion, type VersionInfo } from "@/db/queries/configs";
 import { mergeGuardrailConfig, validateGuardrailConfig, type FieldIssue, type GuardrailConfig } from "@/engine/guardrails";
 import { jsonResponse } from "../http";
 

@@ -2,7 +2,8 @@ import { authorize } from "@/app/_lib/auth";
 import { actorOf, candidateConfig, createBodySchema, versionJson } from "@/app/_lib/guardrails/api";
 import { errorResponse, jsonResponse, readJsonBody, zodErrorResponse } from "@/app/_lib/http";
 import { getDb } from "@/db/client";
-import { getConfigVersion, listConfigLabels, NO_FIGURES, listConfigVersions, protectedLabels, saveConfigVersion, versionFigures } from "@/db/queries/configs";
+import { getConfigVersion, listConfigLabels, listConfigVersions, protectedLabels, saveConfigVersion } from "@/db/queries/configs";
+import { NO_FIGURES, versionFigures } from "@/db/queries/config-figures";
 
 export const runtime = "nodejs";
 export const dynamic = "force-dynamic";

@@ -2,7 +2,8 @@ import { authorize } from "@/app/_lib/auth";
 import { versionJson } from "@/app/_lib/guardrails/api";
 import { errorResponse, jsonResponse } from "@/app/_lib/http";
 import { getDb } from "@/db/client";
-import { getConfigVersion, NO_FIGURES, selectorVersion, versionFigures } from "@/db/queries/configs";
+import { getConfigVersion, selectorVersion } from "@/db/queries/configs";
+import { NO_FIGURES, versionFigures } from "@/db/queries/config-figures";
 
 export const runtime = "nodejs";
 export const dynamic = "force-dynamic";
