@@ -46,13 +46,13 @@ describe("guardrail config API", () => {
     const before = counts();
     const res = await api.create({
       baseVersion: 1, message: "broken",
-      config: { kMax: 0, ngram: { minN: 5, maxN: 2 }, fallback: { window: 0, minAcceptance: 1.5, cooldownSeconds: 0 }, limits: { overrides: { allowed: ["nope"] } }, typo: 1 },
+      config: { kMax: 0, ngram: { minN: 5, maxN: 2 }, fallback: { window: 0, minAcceptance: 1.5, cooldownSeconds: 0 }, limits: { overrides: { allowed: ["nope"] } }, alerts: { rules: { "acceptance-floor": { threshold: 2 } } }, typo: 1 },
     });
     expect(res.status).toBe(400);
     const body = (await res.json()) as { error: { param: string; message: string; code: string }; issues: { path: string; message: string }[] };
     expect(body.error.code).toBe("invalid_config");
     const paths = body.issues.map((i) => i.path);
-    for (const p of ["config.kMax", "config.ngram.minN", "config.fallback.window", "config.fallback.minAcceptance", "config.limits.overrides.allowed", "config.typo"]) expect(paths).toContain(p);
+    for (const p of ["config.kMax", "config.ngram.minN", "config.fallback.window", "config.fallback.minAcceptance", "config.limits.overrides.allowed", "config.alerts.rules.acceptance-floor.threshold", "config.typo"]) expect(paths).toContain(p);
     expect(body.error.message).toMatch(/config\.kMax: /);
     expect(body.issues.find((i) => i.path === "config.typo")?.message).toBe("unknown field");
     expect(counts()).toEqual(before);
