@@ -13,8 +13,8 @@
  * with the rule, the measured value and the threshold, and a /metrics count.
  */
 import { z } from "zod";
-import { alertRulesSchema, DEFAULT_ALERT_RULES, type AlertRules } from "./alert-rules";
-import { DEFAULT_SPEC_CONFIG, specConfigSchema, type SpecConfig } from "./config";
+import { alertRulesSchema, DEFAULT_ALERT_RULES } from "./alert-rules";
+import { checkSpecRelations, DEFAULT_SPEC_CONFIG, parseSpecConfig, specConfigObject, type SpecConfig } from "./config";
 
 /** Per-request override fields a version can allow or forbid, by their wire (snake_case) names. */
 export const OVERRIDABLE_FIELDS = ["proposer", "verify", "k_max", "adaptive_k", "draft_confidence", "lossy_threshold", "ngram", "tree", "draft_window"] as const;
@@ -53,22 +53,29 @@ export type FallbackRule = z.infer<typeof fallbackRuleSchema>;
 export type LoadRule = z.infer<typeof loadRuleSchema>;
 export type GuardrailLimits = z.infer<typeof limitsSchema>;
 
-const rulesSchema = z.strictObject({
+/** The guardrail sections of a version, beside the SpecConfig fields. */
+const ruleShape = {
   fallback: fallbackRuleSchema.nullable(),
   load: loadRuleSchema.nullable(),
   limits: limitsSchema,
   alerts: alertRulesSchema,
-});
-export type GuardrailRules = z.infer<typeof rulesSchema>;
-export type GuardrailConfig = SpecConfig & GuardrailRules;
+};
+const RULE_KEYS = Object.keys(ruleShape) as (keyof typeof ruleShape)[];
 
-const RULE_KEYS = ["fallback", "load", "limits", "alerts"] as const;
+/**
+ * The guardrail config schema: the engine's one SpecConfig object (its ranges) extended with the
+ * rules, and the SpecConfig relations checked on the whole. Input must be complete (see
+ * mergeGuardrailConfig to fill it from a base version); unknown fields are refused.
+ */
+export const guardrailConfigSchema = specConfigObject.extend(ruleShape).superRefine((config, ctx) => checkSpecRelations(config, ctx));
+export type GuardrailConfig = z.infer<typeof guardrailConfigSchema>;
+export type GuardrailRules = Pick<GuardrailConfig, keyof typeof ruleShape>;
 
 export const DEFAULT_GUARDRAIL_RULES: GuardrailRules = {
   fallback: null,
   load: null,
   limits: { maxTokens: 2048, timeBudgetMs: 0, overrides: { allowed: "all", allowLossy: true } },
-  alerts: DEFAULT_ALERT_RULES as AlertRules,
+  alerts: DEFAULT_ALERT_RULES,
 };
 export const DEFAULT_GUARDRAIL_CONFIG: GuardrailConfig = { ...DEFAULT_SPEC_CONFIG, ...DEFAULT_GUARDRAIL_RULES };
 
@@ -78,28 +85,6 @@ export interface FieldIssue {
   message: string;
 }
 
-/**
- * The guardrail config schema: the policy part is checked by the engine's one SpecConfig schema (its
- * ranges and cross-field rules), the rules part here; issues from both keep their full field paths.
- * Input must be complete (see mergeGuardrailConfig to fill it from a base version).
- */
-export const guardrailConfigSchema = z.unknown().transform((raw, ctx): GuardrailConfig => {
-  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
-    ctx.addIssue({ code: "custom", message: "a config must be a JSON object" });
-    return z.NEVER;
-  }
-  const spec: Record<string, unknown> = {};
-  const rules: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(raw)) ((RULE_KEYS as readonly string[]).includes(key) ? rules : spec)[key] = value;
-  const specParsed = specConfigSchema.safeParse(spec);
-  const rulesParsed = rulesSchema.safeParse(rules);
-  for (const parsed of [specParsed, rulesParsed]) {
-    if (!parsed.success) for (const issue of parsed.error.issues) ctx.addIssue({ ...issue, code: "custom", path: issue.path, message: issue.message } as never);
-  }
-  if (!specParsed.success || !rulesParsed.success) return z.NEVER;
-  return { ...specParsed.data, ...rulesParsed.data } as GuardrailConfig;
-});
-
 export type GuardrailParse = { ok: true; config: GuardrailConfig } | { ok: false; issues: FieldIssue[] };
 
 /** Validate a complete guardrail config, naming every offending field. */
@@ -108,11 +93,25 @@ export function validateGuardrailConfig(input: unknown): GuardrailParse {
   if (parsed.success) return { ok: true, config: parsed.data };
   // An unknown field is named by its own path ("fallback.windw: unknown field"), so typos point at themselves.
   const issues = parsed.error.issues.flatMap((i): FieldIssue[] => {
-    const keys = (i as { keys?: string[] }).keys;
-    if (/^Unrecognized key/.test(i.message) && keys) return keys.map((k) => ({ path: [...i.path, k].join("."), message: "unknown field" }));
+    if (i.code === "unrecognized_keys") return i.keys.map((k) => ({ path: [...i.path, k].join("."), message: "unknown field" }));
     return [{ path: i.path.join("."), message: i.message }];
   });
+  // zod skips the cross-field check once a field fails; run it on the well-formed fields, so one
+  // answer names every problem.
+  for (const extra of relationIssues(input)) if (!issues.some((i) => i.path === extra.path)) issues.push(extra);
   return { ok: false, issues };
+}
+
+function relationIssues(input: unknown): FieldIssue[] {
+  if (!isPlainObject(input)) return [];
+  const n = (v: unknown) => (typeof v === "number" && Number.isFinite(v) ? v : null);
+  const ngram = isPlainObject(input.ngram) && n(input.ngram.minN) !== null && n(input.ngram.maxN) !== null ? input.ngram : { minN: 0, maxN: 0 };
+  const kMax = n(input.kMax);
+  const window = kMax !== null && kMax >= 1 && isPlainObject(input.draftWindow) && n(input.draftWindow.recent) !== null ? input.draftWindow : null;
+  const found: FieldIssue[] = [];
+  const ctx = { addIssue: (issue: { path?: PropertyKey[]; message?: string }) => found.push({ path: (issue.path ?? []).map(String).join("."), message: issue.message ?? "" }) };
+  checkSpecRelations({ ...DEFAULT_SPEC_CONFIG, kMax: kMax ?? 1, ngram, draftWindow: window } as SpecConfig, ctx as unknown as z.RefinementCtx);
+  return found;
 }
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
@@ -134,17 +133,16 @@ export function mergeGuardrailConfig(base: GuardrailConfig, patch: unknown): unk
 
 /** A stored body: fields a version predates (older rows held only the policy) get today's defaults. */
 export function parseGuardrailConfig(stored: unknown): GuardrailConfig {
-  const filled = mergeGuardrailConfig(DEFAULT_GUARDRAIL_CONFIG, stored);
-  const parsed = validateGuardrailConfig(filled);
-  if (!parsed.ok) throw new Error(parsed.issues.map((i) => `${i.path}: ${i.message}`).join("; "));
+  const parsed = validateGuardrailConfig(mergeGuardrailConfig(DEFAULT_GUARDRAIL_CONFIG, stored));
+  if (!parsed.ok) throw new Error(parsed.issues.map((i) => `${i.path || "config"}: ${i.message}`).join("; "));
   return parsed.config;
 }
 
-/** The policy part alone: what the engine runs (the rules are enforced around it). */
+/** The policy part alone, validated by the engine's schema: what the engine runs (the rules are enforced around it). */
 export function specPart(config: GuardrailConfig): SpecConfig {
   const spec: Record<string, unknown> = { ...config };
   for (const key of RULE_KEYS) delete spec[key];
-  return spec as unknown as SpecConfig;
+  return parseSpecConfig(spec);
 }
 
 /** One field that differs between two configs; `from`/`to` are undefined where a side lacks the field. */

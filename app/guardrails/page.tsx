@@ -6,7 +6,7 @@ import { loadedModels } from "@/app/_lib/engine";
 import { getDb } from "@/db/client";
 import { versionFigures } from "@/db/queries/config-figures";
 import { DEFAULT_CONFIG_LABEL, diffConfigVersions, listAudit, listConfigLabels, listConfigVersions, previousLabelVersion, protectedLabels, selectorVersion } from "@/db/queries/configs";
-import { specPart, vllmSpeculativeConfig } from "@/engine/guardrails";
+import { specPart, vllmSpeculativeConfig } from "@/engine";
 import { GuardrailEditor } from "./GuardrailEditor";
 import { LabelMover, type LabelRow } from "./LabelMover";
 import "./guardrails.css";

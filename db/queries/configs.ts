@@ -1,5 +1,5 @@
 import { and, asc, desc, eq, gt, lt, sql } from "drizzle-orm";
-import { DEFAULT_GUARDRAIL_CONFIG, diffConfigs, parseGuardrailConfig, type ConfigChange, type GuardrailConfig } from "@/engine/guardrails";
+import { DEFAULT_GUARDRAIL_CONFIG, diffConfigs, parseGuardrailConfig, type ConfigChange, type GuardrailConfig } from "@/engine";
 import type { SpecLensDb } from "../client";
 import { configAudit, configLabels, configVersions, type ConfigAuditRow, type ConfigLabelRow, type ConfigVersionRow } from "../schema";
 

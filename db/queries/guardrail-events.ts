@@ -1,5 +1,5 @@
 import { and, asc, eq, like } from "drizzle-orm";
-import { A, GUARDRAIL_EVENT_PREFIX } from "@/engine/telemetry";
+import { A, GUARDRAIL_EVENT_PREFIX } from "@/engine";
 import type { SpecLensDb } from "../client";
 import { spanEvents } from "../schema";
 

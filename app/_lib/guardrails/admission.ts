@@ -1,6 +1,6 @@
 import "server-only";
-import { forbiddenOverride, type GuardrailAction, type GuardrailRules } from "@/engine/guardrails";
-import type { SpecConfig } from "@/engine/types";
+import { forbiddenOverride, type GuardrailAction, type GuardrailRules } from "@/engine";
+import type { SpecConfig } from "@/engine";
 import { errorResponse } from "../http";
 import { servingMetrics } from "../serving/metrics";
 

@@ -4,7 +4,7 @@ import { z } from "zod";
 import type { SpecLensDb } from "@/db/client";
 import type { VersionFigures } from "@/db/queries/config-figures";
 import { getConfigVersion, type VersionInfo } from "@/db/queries/configs";
-import { mergeGuardrailConfig, validateGuardrailConfig, type FieldIssue, type GuardrailConfig } from "@/engine/guardrails";
+import { mergeGuardrailConfig, validateGuardrailConfig, type FieldIssue, type GuardrailConfig } from "@/engine";
 import { jsonResponse } from "../http";
 
 /*

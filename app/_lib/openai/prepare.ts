@@ -2,15 +2,14 @@ import "server-only";
 import { randomInt } from "node:crypto";
 import { getDb } from "@/db/client";
 import { resolveConfig } from "@/db/queries/configs";
-import type { SpecEngine } from "@/engine/engine";
-import { specPart } from "@/engine/guardrails";
-import { formatModelId } from "@/engine/runtime/model-folder";
-import { DEFAULT_PARAMS, type GenerateParams } from "@/engine/types";
+import type { SpecEngine } from "@/engine";
+import { formatModelId, specPart } from "@/engine";
+import { DEFAULT_PARAMS, type GenerateParams } from "@/engine";
+import { admitRequest } from "../guardrails/admission";
 import { errorResponse } from "../http";
 import type { ParamNames } from "../serving/errors";
 import type { GenerationRequest } from "../serving/generation";
-import { admitRequest } from "../guardrails/admission";
-import { applySpecOverrides } from "../spec-config";
+import { SpecOverridesError, applySpecOverrides } from "../spec-config";
 import type { ChatBody, ChatMessage, CompletionBody } from "./schema";
 
 /*
@@ -99,11 +98,18 @@ function prepare(c: Common): Prepared {
   // The version is fixed here, at admission: a label moved while this request runs does not change it.
   const base = specPart(resolved.config);
   const overrides = c.body.speclens?.overrides ?? {};
-  const config = applySpecOverrides(base, overrides);
+  let config;
+  try {
+    // Validated here, once: the engine trusts a config that passed its schema.
+    config = applySpecOverrides(base, overrides, "speclens.overrides");
+  } catch (error) {
+    if (error instanceof SpecOverridesError) return fail(400, error.message, error.param);
+    throw error;
+  }
   const params = samplingParams(c.body, c.maxTokens, c.extraStops, c.logprobs ?? 0);
   const admitted = admitRequest(
     {
-      rules: resolved.config, base, config, overrideFields: Object.keys(overrides).filter((k) => (overrides as Record<string, unknown>)[k] !== undefined),
+      rules: resolved.config, base, config, overrideFields: Object.keys(overrides).filter((k) => overrides[k] !== undefined),
       maxTokens: params.maxTokens, askedMaxTokens: c.askedMaxTokens, timeBudgetMs: params.timeBudgetMs,
     },
     { maxTokens: c.maxTokensParam, overridePrefix: "speclens.overrides." },

@@ -7,7 +7,7 @@ import { runGeneration } from "@/app/_lib/serving/generation";
 import { pickSpecOverrides } from "@/app/_lib/spec-config";
 import { getDb } from "@/db/client";
 import { resolveConfig } from "@/db/queries/configs";
-import { specPart } from "@/engine/guardrails";
+import { specPart } from "@/engine";
 
 export const runtime = "nodejs";
 export const dynamic = "force-dynamic";
@@ -26,18 +26,19 @@ export async function POST(request: Request): Promise<Response> {
   const resolved = resolveConfig(getDb(), parsed.data.config);
   if (!resolved) return errorResponse(400, `config: no config label or version ${JSON.stringify(parsed.data.config)}`, { param: "config" });
 
-  // The version is fixed here, at admission: a label moved while this request runs does not change it.
-  const base = specPart(resolved.config);
-  const { params, config } = toEngineInputs(parsed.data, base);
-  const admitted = admitRequest(
-    {
-      rules: resolved.config, base, config, overrideFields: Object.keys(pickSpecOverrides(parsed.data)),
-      maxTokens: params.maxTokens, askedMaxTokens: (read.body as Record<string, unknown>).max_tokens !== undefined, timeBudgetMs: params.timeBudgetMs,
-    },
-    { maxTokens: "max_tokens", overridePrefix: "" },
-  );
-  if (!admitted.ok) return admitted.response;
   try {
+    // The version is fixed here, at admission: a label moved while this request runs does not change it.
+    // The speculative fields are validated here, once, against the selected version (400 naming the field).
+    const base = specPart(resolved.config);
+    const { params, config } = toEngineInputs(parsed.data, base);
+    const admitted = admitRequest(
+      {
+        rules: resolved.config, base, config, overrideFields: Object.keys(pickSpecOverrides(parsed.data)),
+        maxTokens: params.maxTokens, askedMaxTokens: (read.body as Record<string, unknown>).max_tokens !== undefined, timeBudgetMs: params.timeBudgetMs,
+      },
+      { maxTokens: "max_tokens", overridePrefix: "" },
+    );
+    if (!admitted.ok) return admitted.response;
     const outcome = await runGeneration({
       prompt: parsed.data.prompt, params: { ...params, maxTokens: admitted.maxTokens, timeBudgetMs: admitted.timeBudgetMs }, config,
       endpoint: "POST /api/generate", configVersion: String(resolved.version), signal: request.signal,

@@ -3,7 +3,7 @@ import { candidateConfig, createBodySchema } from "@/app/_lib/guardrails/api";
 import { errorResponse, jsonResponse, readJsonBody, zodErrorResponse } from "@/app/_lib/http";
 import { getDb } from "@/db/client";
 import { loadedModels } from "@/app/_lib/engine";
-import { diffConfigs, specPart, vllmSpeculativeConfig } from "@/engine/guardrails";
+import { diffConfigs, specPart, vllmSpeculativeConfig } from "@/engine";
 
 export const runtime = "nodejs";
 export const dynamic = "force-dynamic";
