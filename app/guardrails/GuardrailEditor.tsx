@@ -122,6 +122,7 @@ export function GuardrailEditor({ baseVersion, baseLabel, initial }: { baseVersi
     }
   }
 
+  const initialWasNull = (key: string) => key.split(".").reduce<Json | undefined>((v, k) => (v && typeof v === "object" && !Array.isArray(v) ? v[k] : undefined), initial) === null;
   const errorFor = (path: string) => issues.filter((i) => i.path === path);
   const shownPaths = new Set<string>();
   const renderField = (path: string[], value: Json): React.ReactNode => {
@@ -173,7 +174,10 @@ export function GuardrailEditor({ baseVersion, baseLabel, initial }: { baseVersi
       );
     }
     let input: React.ReactNode;
-    if (typeof value === "boolean") {
+    if (value === null) {
+      // A field that is off (e.g. a webhook): empty means null; an object-valued one is set in the JSON view.
+      input = <input type="text" name={key} value="" placeholder="none" onChange={(e) => update(path, e.target.value === "" ? null : e.target.value)} />;
+    } else if (typeof value === "boolean") {
       input = <input type="checkbox" name={key} checked={value} onChange={(e) => update(path, e.target.checked)} />;
     } else if (typeof value === "string" && ENUMS[name]) {
       input = <select name={key} value={value} onChange={(e) => update(path, e.target.value)}>{ENUMS[name].map((o) => <option key={o}>{o}</option>)}</select>;
@@ -181,7 +185,8 @@ export function GuardrailEditor({ baseVersion, baseLabel, initial }: { baseVersi
       input = <input type="number" step="any" name={key} value={value} onChange={(e) => update(path, e.target.value === "" ? "" : Number(e.target.value))} />;
     } else {
       input = <input type="text" name={key} value={typeof value === "string" ? value : JSON.stringify(value)} onChange={(e) => {
-        try { update(path, typeof value === "string" ? e.target.value : (JSON.parse(e.target.value) as Json)); } catch { update(path, e.target.value); }
+        if (typeof value === "string") return update(path, e.target.value === "" && initialWasNull(key) ? null : e.target.value);
+        try { update(path, JSON.parse(e.target.value) as Json); } catch { update(path, e.target.value); }
       }} />;
     }
     return (
