@@ -1,5 +1,5 @@
 import { and, asc, desc, eq, gt, lt, sql } from "drizzle-orm";
-import { DEFAULT_GUARDRAIL_CONFIG, diffConfigs, parseGuardrailConfig, type ConfigChange, type GuardrailConfig } from "@/engine";
+import { DEFAULT_GUARDRAIL_CONFIG, diffConfigs, parseGuardrailConfig, specPart, type ConfigChange, type GuardrailConfig, type SpecConfig } from "@/engine";
 import type { SpecLensDb } from "../client";
 import { configAudit, configLabels, configVersions, type ConfigAuditRow, type ConfigLabelRow, type ConfigVersionRow } from "../schema";
 
@@ -27,7 +27,10 @@ export interface ResolvedConfig {
   version: number;
   /** The label the selector named, or null when it named a version. */
   label: string | null;
-  config: GuardrailConfig;
+  /** The policy the engine runs (the SpecConfig part of the version). */
+  config: SpecConfig;
+  /** The whole version: the policy plus its rules (fallback, load, limits, alerts). */
+  guardrail: GuardrailConfig;
 }
 
 export interface VersionInfo {
@@ -115,7 +118,9 @@ export function resolveConfig(db: SpecLensDb, selector?: string | number): Resol
     label = row.label;
   }
   const row = db.select().from(configVersions).where(eq(configVersions.version, version)).get();
-  return row ? { version: row.version, label, config: parseBody(row) } : null;
+  if (!row) return null;
+  const guardrail = parseBody(row);
+  return { version: row.version, label, config: specPart(guardrail), guardrail };
 }
 
 function labelsByVersion(db: SpecLensDb): Map<number, string[]> {

@@ -3,6 +3,7 @@ import { openDatabase, type OpenDatabase } from "@/db/client";
 import { versionFigures } from "@/db/queries/config-figures";
 import { createConfigVersion, diffConfigVersions, getConfigVersion, listAudit, listConfigLabels, listConfigVersions, moveConfigLabel, previousLabelVersion, resolveConfig, saveConfigVersion, setConfigLabel } from "@/db/queries/configs";
 import { configVersions, requests, spanEvents, spans } from "@/db/schema";
+import { DEFAULT_SPEC_CONFIG } from "@/engine";
 import { DEFAULT_GUARDRAIL_CONFIG, type GuardrailConfig } from "@/engine/guardrails";
 
 let open: OpenDatabase;
@@ -19,8 +20,8 @@ const rowCounts = () => ({
 
 describe("config versions and labels", () => {
   it("starts every database at version 1, the defaults, labelled production, with its audit rows", () => {
-    expect(resolveConfig(open.db)).toEqual({ version: 1, label: "production", config: DEFAULT_GUARDRAIL_CONFIG });
-    expect(resolveConfig(open.db, 1)).toEqual({ version: 1, label: null, config: DEFAULT_GUARDRAIL_CONFIG });
+    expect(resolveConfig(open.db)).toEqual({ version: 1, label: "production", config: DEFAULT_SPEC_CONFIG, guardrail: DEFAULT_GUARDRAIL_CONFIG });
+    expect(resolveConfig(open.db, 1)).toEqual({ version: 1, label: null, config: DEFAULT_SPEC_CONFIG, guardrail: DEFAULT_GUARDRAIL_CONFIG });
     expect(listConfigLabels(open.db).map((l) => [l.label, l.version])).toEqual([["production", 1]]);
     const audit = listAudit(open.db).entries;
     expect(audit.map((e) => [e.action, e.subject, e.actor])).toEqual([["label.create", "production", "speclens"], ["version.create", "v1", "speclens"]]);
@@ -47,7 +48,8 @@ describe("config versions and labels", () => {
   it("fills fields a stored version predates with today's defaults, and rejects a corrupt one", () => {
     resolveConfig(open.db);
     open.db.insert(configVersions).values({ version: 7, bodyJson: JSON.stringify({ proposer: "tree" }), createdAtMs: 0, author: "old" }).run();
-    expect(resolveConfig(open.db, 7)?.config).toEqual({ ...DEFAULT_GUARDRAIL_CONFIG, proposer: "tree" });
+    expect(resolveConfig(open.db, 7)?.guardrail).toEqual({ ...DEFAULT_GUARDRAIL_CONFIG, proposer: "tree" });
+    expect(resolveConfig(open.db, 7)?.config).toEqual({ ...DEFAULT_SPEC_CONFIG, proposer: "tree" });
     open.db.insert(configVersions).values({ version: 8, bodyJson: JSON.stringify({ proposer: "magic" }), createdAtMs: 0, author: "old" }).run();
     expect(() => resolveConfig(open.db, 8)).toThrow(/config version 8.*proposer/);
   });

@@ -3,7 +3,7 @@ import { randomInt } from "node:crypto";
 import { getDb } from "@/db/client";
 import { resolveConfig } from "@/db/queries/configs";
 import type { SpecEngine } from "@/engine";
-import { formatModelId, specPart } from "@/engine";
+import { formatModelId } from "@/engine";
 import { DEFAULT_PARAMS, type GenerateParams } from "@/engine";
 import { admitRequest } from "../guardrails/admission";
 import { errorResponse } from "../http";
@@ -96,7 +96,7 @@ function prepare(c: Common): Prepared {
   const resolved = resolveConfig(getDb(), selector);
   if (!resolved) return fail(400, `speclens.config: no config label or version ${JSON.stringify(selector)}`, "speclens.config");
   // The version is fixed here, at admission: a label moved while this request runs does not change it.
-  const base = specPart(resolved.config);
+  const base = resolved.config;
   const overrides = c.body.speclens?.overrides ?? {};
   let config;
   try {
@@ -109,7 +109,7 @@ function prepare(c: Common): Prepared {
   const params = samplingParams(c.body, c.maxTokens, c.extraStops, c.logprobs ?? 0);
   const admitted = admitRequest(
     {
-      rules: resolved.config, base, config, overrideFields: Object.keys(overrides).filter((k) => overrides[k] !== undefined),
+      rules: resolved.guardrail, base, config, overrideFields: Object.keys(overrides).filter((k) => overrides[k] !== undefined),
       maxTokens: params.maxTokens, askedMaxTokens: c.askedMaxTokens, timeBudgetMs: params.timeBudgetMs,
     },
     { maxTokens: c.maxTokensParam, overridePrefix: "speclens.overrides." },
@@ -129,7 +129,7 @@ function prepare(c: Common): Prepared {
         operation: c.operation,
         configVersion: String(resolved.version),
         signal: c.signal,
-        guardrails: { version: resolved.version, rules: resolved.config, actions: admitted.actions },
+        guardrails: { version: resolved.version, rules: resolved.guardrail, actions: admitted.actions },
       },
       model: c.body.model,
       stream: c.body.stream ?? false,

@@ -7,7 +7,6 @@ import { runGeneration } from "@/app/_lib/serving/generation";
 import { pickSpecOverrides } from "@/app/_lib/spec-config";
 import { getDb } from "@/db/client";
 import { resolveConfig } from "@/db/queries/configs";
-import { specPart } from "@/engine";
 
 export const runtime = "nodejs";
 export const dynamic = "force-dynamic";
@@ -29,11 +28,11 @@ export async function POST(request: Request): Promise<Response> {
   try {
     // The version is fixed here, at admission: a label moved while this request runs does not change it.
     // The speculative fields are validated here, once, against the selected version (400 naming the field).
-    const base = specPart(resolved.config);
+    const base = resolved.config;
     const { params, config } = toEngineInputs(parsed.data, base);
     const admitted = admitRequest(
       {
-        rules: resolved.config, base, config, overrideFields: Object.keys(pickSpecOverrides(parsed.data)),
+        rules: resolved.guardrail, base, config, overrideFields: Object.keys(pickSpecOverrides(parsed.data)),
         maxTokens: params.maxTokens, askedMaxTokens: (read.body as Record<string, unknown>).max_tokens !== undefined, timeBudgetMs: params.timeBudgetMs,
       },
       { maxTokens: "max_tokens", overridePrefix: "" },
@@ -42,7 +41,7 @@ export async function POST(request: Request): Promise<Response> {
     const outcome = await runGeneration({
       prompt: parsed.data.prompt, params: { ...params, maxTokens: admitted.maxTokens, timeBudgetMs: admitted.timeBudgetMs }, config,
       endpoint: "POST /api/generate", configVersion: String(resolved.version), signal: request.signal,
-      guardrails: { version: resolved.version, rules: resolved.config, actions: admitted.actions },
+      guardrails: { version: resolved.version, rules: resolved.guardrail, actions: admitted.actions },
     });
     return jsonResponse(generationResponse(outcome, resolved.version));
   } catch (error) {
