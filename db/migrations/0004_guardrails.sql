@@ -10,4 +10,5 @@ CREATE TABLE `config_audit` (
 );
 --> statement-breakpoint
 CREATE INDEX `config_audit_subject_idx` ON `config_audit` (`subject`,`id`);--> statement-breakpoint
+ALTER TABLE `requests` ADD `guardrail_actions` integer DEFAULT 0 NOT NULL;--> statement-breakpoint
 ALTER TABLE `config_versions` ADD `base_version` integer;

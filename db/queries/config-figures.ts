@@ -1,11 +1,11 @@
-import { and, eq, sql } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import type { SpecLensDb } from "../client";
-import { requests, spanEvents } from "../schema";
+import { requests } from "../schema";
 
 /*
  * Per-version figures, so a new config version can be judged beside the old one: computed from the
- * requests table (each request records the version it ran under) and the guardrail events on the
- * request spans.
+ * requests table (each request records the version it ran under, and how many guardrail rules
+ * acted on it).
  */
 
 export interface VersionFigures {
@@ -23,7 +23,7 @@ export interface VersionFigures {
 /** The figures of a version no request has run under yet. */
 export const NO_FIGURES: VersionFigures = { requests: 0, acceptanceRate: null, meanAcceptanceLength: null, tokensPerSecond: null, ruleActions: 0 };
 
-/** Per-version figures from the requests table (and the guardrail events on request spans). */
+/** Per-version figures from the requests table. */
 export function versionFigures(db: SpecLensDb, version?: number): Map<number, VersionFigures> {
   const where = version === undefined ? undefined : eq(requests.configVersion, String(version));
   const rows = db.select({
@@ -34,13 +34,8 @@ export function versionFigures(db: SpecLensDb, version?: number): Map<number, Ve
     steps: sql<number | null>`sum(${requests.steps})`,
     outputTokens: sql<number | null>`sum(${requests.outputTokens})`,
     totalMs: sql<number | null>`sum(${requests.totalMs})`,
+    ruleActions: sql<number | null>`sum(${requests.guardrailActions})`,
   }).from(requests).where(where).groupBy(requests.configVersion).all();
-  const actions = db.select({ version: requests.configVersion, n: sql<bigint>`count(*)` })
-    .from(spanEvents)
-    .innerJoin(requests, and(eq(spanEvents.traceId, requests.traceId), eq(spanEvents.spanId, requests.spanId)))
-    .where(and(sql`${spanEvents.name} like 'speclens.guardrail.%'`, where))
-    .groupBy(requests.configVersion).all();
-  const actionCount = new Map(actions.map((a) => [a.version, Number(a.n)]));
   const out = new Map<number, VersionFigures>();
   for (const r of rows) {
     const v = Number(r.version);
@@ -53,7 +48,7 @@ export function versionFigures(db: SpecLensDb, version?: number): Map<number, Ve
       acceptanceRate: drafted > 0 ? Number(r.accepted ?? 0) / drafted : null,
       meanAcceptanceLength: steps > 0 ? 1 + Number(r.accepted ?? 0) / steps : null,
       tokensPerSecond: totalMs > 0 ? Number(r.outputTokens ?? 0) / (totalMs / 1000) : null,
-      ruleActions: actionCount.get(r.version) ?? 0,
+      ruleActions: Number(r.ruleActions ?? 0),
     });
   }
   return out;

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { openDatabase, type OpenDatabase } from "@/db/client";
 import { versionFigures } from "@/db/queries/config-figures";
 import { createConfigVersion, diffConfigVersions, getConfigVersion, listAudit, listConfigLabels, listConfigVersions, moveConfigLabel, previousLabelVersion, resolveConfig, saveConfigVersion, setConfigLabel } from "@/db/queries/configs";
-import { configVersions, requests, spanEvents, spans } from "@/db/schema";
+import { configVersions, requests } from "@/db/schema";
 import { DEFAULT_SPEC_CONFIG } from "@/engine";
 import { DEFAULT_GUARDRAIL_CONFIG, type GuardrailConfig } from "@/engine/guardrails";
 
@@ -150,15 +150,13 @@ describe("diff, audit paging and figures", () => {
     expect(third).toEqual({ entries: [expect.objectContaining({ subject: "v1" })], nextBefore: null });
   });
 
-  it("computes per-version figures from the requests table and the guardrail events", () => {
+  it("computes per-version figures from the requests table", () => {
     const base = { spanId: "0000000000000001", node: "n", startNs: 1n, endNs: 2n, operation: "text_completion" };
     open.db.insert(requests).values([
-      { ...base, traceId: "a".repeat(32), configVersion: "1", steps: 10, drafted: 40, accepted: 20, outputTokens: 30, totalMs: 1000 },
+      { ...base, traceId: "a".repeat(32), configVersion: "1", steps: 10, drafted: 40, accepted: 20, outputTokens: 30, totalMs: 1000, guardrailActions: 1 },
       { ...base, traceId: "b".repeat(32), configVersion: "1", steps: 10, drafted: 40, accepted: 10, outputTokens: 20, totalMs: 1000 },
       { ...base, traceId: "c".repeat(32), configVersion: "2", steps: 5, drafted: 0, accepted: 0, outputTokens: 5, totalMs: 500 },
     ]).run();
-    open.db.insert(spans).values({ traceId: "a".repeat(32), spanId: base.spanId, name: "text_completion t", startTimeNs: 1n, endTimeNs: 2n }).run();
-    open.db.insert(spanEvents).values({ traceId: "a".repeat(32), spanId: base.spanId, name: "speclens.guardrail.fallback", timeNs: 1n }).run();
     const figures = versionFigures(open.db);
     expect(figures.get(1)).toEqual({ requests: 2, acceptanceRate: 30 / 80, meanAcceptanceLength: 1 + 30 / 20, tokensPerSecond: 25, ruleActions: 1 });
     expect(figures.get(2)).toEqual({ requests: 1, acceptanceRate: null, meanAcceptanceLength: 1, tokensPerSecond: 10, ruleActions: 0 });
