@@ -8,20 +8,23 @@ import {
 } from "@/engine/guardrails";
 import { A, traceGeneration } from "@/engine/telemetry";
 import { DEFAULT_PARAMS, DEFAULT_SPEC_CONFIG, type GenerateResult, type StepRecord } from "@/engine/types";
-import { scriptedPair, type Script } from "../support/scripted";
+import { probabilityScript, scriptedModel, scriptedModels } from "../support/scripted";
 
 /*
  * The fallback rule inside the engine, on scripted models (tests/support/scripted.ts): the target
- * counts 1..14 in a cycle; the draft agrees for the first 6 generated tokens, then always guesses 0.
+ * counts 1..14 in a cycle; the draft agrees for the first 6 generated tokens, then always guesses 15.
  * With k = 2 and greedy verification: steps 0 and 1 accept 2/2 each (+ bonus), every later step 0/2.
  * A window of 2 drafting steps with minAcceptance 0.5 measures 0.5 after step 2 (not below) and 0
  * after step 3: the rule must act at step 3 and no step after it may draft.
  */
 
+const V = 16;
 const PROMPT = [1, 2, 3];
 const next = (last: number) => (last % 14) + 1;
-const target: Script = (ctx) => ({ [next(ctx[ctx.length - 1])]: 0.9 });
-const draft: Script = (ctx) => (ctx.length - PROMPT.length < 6 ? { [next(ctx[ctx.length - 1])]: 0.9 } : { 0: 0.9 });
+const target = scriptedModel(V, probabilityScript(V, (ctx) => ({ [next(ctx[ctx.length - 1])]: 0.9 })), "scripted-target");
+// Token 15 is never the target's choice (and 0, the EOS, never comes up).
+const draft = scriptedModel(V, probabilityScript(V, (ctx) => (ctx.length - PROMPT.length < 6 ? { [next(ctx[ctx.length - 1])]: 0.9 } : { 15: 0.9 })), "scripted-draft");
+const scriptedPair = () => scriptedModels(target, draft);
 const params = { ...DEFAULT_PARAMS, maxTokens: 24 };
 const config = { ...DEFAULT_SPEC_CONFIG, kMax: 2 };
 const rule = { window: 2, minAcceptance: 0.5, cooldownSeconds: 0 };
@@ -53,7 +56,7 @@ describe("FallbackMonitor", () => {
 
 describe("the fallback rule in the generation loop", () => {
   it("switches speculation off at the step the window says, and the output stays the target's", async () => {
-    const models = scriptedPair(target, draft);
+    const models = scriptedPair();
     const guarded = await run(generateSteps(models, PROMPT, params, config, undefined, { fallback: rule }));
     const acted = guarded.steps.filter((s) => s.guardrail);
     expect(acted).toHaveLength(1);
@@ -66,7 +69,7 @@ describe("the fallback rule in the generation loop", () => {
     }
 
     // Without the rule the same request keeps drafting (and failing) to the end.
-    const plain = await run(generateSteps(scriptedPair(target, draft), PROMPT, params, config));
+    const plain = await run(generateSteps(scriptedPair(), PROMPT, params, config));
     // (k shrinks only at the very end, where fewer tokens remain than k + 1.)
     expect(plain.steps.slice(4, -2).every((s) => s.k === 2 && s.paths.length === 1)).toBe(true);
     expect(plain.steps.some((s) => s.guardrail)).toBe(false);
@@ -92,7 +95,7 @@ describe("the fallback rule in the trace", () => {
   });
 
   it("puts a speclens.guardrail.fallback event on the request span and marks the step span", async () => {
-    const models = scriptedPair(target, draft);
+    const models = scriptedPair();
     const stream = generateSteps(models, PROMPT, params, config, undefined, { fallback: rule });
     await run(traceGeneration(stream, {
       prompt: "t1 t2 t3", promptTokenIds: PROMPT, params, config, models: { target: models.target.id, draft: models.draft!.id }, configVersion: "7",
