@@ -18,7 +18,7 @@ const webhookUrl = z
 
 const driftRule = (defaultMin: number) =>
   z.strictObject({
-    enabled: z.boolean(),
+    enabled: z.boolean().default(true),
     /** Smallest shift worth an alert, however significant (absolute, in the metric's units). */
     minShift: z.number().min(0).max(1).default(defaultMin),
     /** Where this rule's notifications go in addition to the version's webhook (null: none). */
@@ -28,88 +28,70 @@ const driftRule = (defaultMin: number) =>
 export const ALERT_RULE_NAMES = ["acceptance-floor", "acceptance-drift", "target-confidence-drift", "draft-confidence-drift", "position-drift"] as const;
 export type AlertRuleName = (typeof ALERT_RULE_NAMES)[number];
 
+const windowSchema = z.strictObject({
+  requests: z.number().int().min(5).max(1000).default(30),
+  minutes: z.number().min(0).max(10_080).default(0),
+  /** Fewer requests than this in the window: no verdict (a quiet series never fires on 3 requests). */
+  minRequests: z.number().int().min(5).max(1000).default(20),
+});
+
+const baselineSchema = z.strictObject({
+  requests: z.number().int().min(10).max(100_000).default(60),
+  pinned: z
+    .strictObject({ fromMs: z.number().int().min(0), toMs: z.number().int().min(0) })
+    .refine((p) => p.toMs > p.fromMs, { error: "toMs must be after fromMs", path: ["toMs"] })
+    .nullable()
+    .default(null),
+});
+
+const rulesSchema = z.strictObject({
+  /** Fixed threshold: acceptance over the window below `threshold`. No baseline needed. */
+  "acceptance-floor": z.strictObject({ enabled: z.boolean().default(true), threshold: probability.default(0.3), webhook: webhookUrl.default(null) }).prefault({}),
+  /** Acceptance rate lower than the baseline's (one-sided test). */
+  "acceptance-drift": driftRule(0.03).prefault({}),
+  /** The target's mean probability of the draft tokens it accepted, shifted either way. */
+  "target-confidence-drift": driftRule(0.03).prefault({}),
+  /** The proposer's mean probability of its own proposals, shifted either way. */
+  "draft-confidence-drift": driftRule(0.03).prefault({}),
+  /** Acceptance at any of the first `positions` draft positions lower than the baseline's. */
+  "position-drift": driftRule(0.05).extend({ positions: z.number().int().min(1).max(16).default(4) }).prefault({}),
+});
+
+/**
+ * Every field has its default, so `{}` (or any part of the rules) parses to complete rules: a version
+ * stored before alerts existed, or one that sets only `falseAlarmRate`, gets today's defaults for the rest.
+ */
 export const alertRulesSchema = z.strictObject({
   /** Evaluate this version's traffic at all. */
-  enabled: z.boolean(),
+  enabled: z.boolean().default(true),
   /** The rolling window: the series' last `requests` requests, only those of the last `minutes` when > 0. */
-  window: z.strictObject({
-    requests: z.number().int().min(5).max(1000),
-    minutes: z.number().min(0).max(10_080),
-    /** Fewer requests than this in the window: no verdict (a quiet series never fires on 3 requests). */
-    minRequests: z.number().int().min(5).max(1000),
-  }),
+  window: windowSchema.prefault({}),
   /** What "normal" is: the series' first `requests` requests, or the requests of a pinned time window. */
-  baseline: z.strictObject({
-    requests: z.number().int().min(10).max(100_000),
-    pinned: z
-      .strictObject({ fromMs: z.number().int().min(0), toMs: z.number().int().min(0) })
-      .refine((p) => p.toMs > p.fromMs, { error: "toMs must be after fromMs", path: ["toMs"] })
-      .nullable(),
-  }),
+  baseline: baselineSchema.prefault({}),
   /** Per-window false-alarm probability the drift tests are tuned for. */
-  falseAlarmRate: z.number().min(1e-6).max(0.1),
-  /** A breach must hold over this many further requests before pending becomes firing (and a clear
-   *  window over as many before firing resolves): one noisy window does not page anyone. */
-  confirmRequests: z.number().int().min(0).max(1000),
+  falseAlarmRate: z.number().min(1e-6).max(0.1).default(0.001),
+  /** A breach must hold over this many further requests before pending becomes firing (and a firing
+   *  alert must stay recovered as long before it resolves): one noisy window does not page anyone. */
+  confirmRequests: z.number().int().min(0).max(1000).default(3),
   /** Every notification of this version goes here (null: only SPECLENS_ALERT_WEBHOOK and per-rule hooks). */
-  webhook: webhookUrl,
-  rules: z.strictObject({
-    /** Fixed threshold: acceptance over the window below `threshold`. No baseline needed. */
-    "acceptance-floor": z.strictObject({ enabled: z.boolean(), threshold: probability, webhook: webhookUrl.default(null) }),
-    /** Acceptance rate lower than the baseline's (one-sided test). */
-    "acceptance-drift": driftRule(0.03),
-    /** The target's mean probability of the draft tokens it accepted, shifted either way. */
-    "target-confidence-drift": driftRule(0.03),
-    /** The proposer's mean probability of its own proposals, shifted either way. */
-    "draft-confidence-drift": driftRule(0.03),
-    /** Acceptance at any of the first `positions` draft positions lower than the baseline's. */
-    "position-drift": driftRule(0.05).extend({ positions: z.number().int().min(1).max(16).default(4) }),
-  }),
+  webhook: webhookUrl.default(null),
+  rules: rulesSchema.prefault({}),
 });
 
 export type AlertRules = z.infer<typeof alertRulesSchema>;
 
-export const DEFAULT_ALERT_RULES: AlertRules = {
-  enabled: true,
-  window: { requests: 30, minutes: 0, minRequests: 20 },
-  baseline: { requests: 60, pinned: null },
-  falseAlarmRate: 0.001,
-  confirmRequests: 3,
-  webhook: null,
-  rules: {
-    "acceptance-floor": { enabled: true, threshold: 0.3, webhook: null },
-    "acceptance-drift": { enabled: true, minShift: 0.03, webhook: null },
-    "target-confidence-drift": { enabled: true, minShift: 0.03, webhook: null },
-    "draft-confidence-drift": { enabled: true, minShift: 0.03, webhook: null },
-    "position-drift": { enabled: true, minShift: 0.05, positions: 4, webhook: null },
-  },
-};
+export const DEFAULT_ALERT_RULES: AlertRules = alertRulesSchema.parse({});
 
 /**
- * The rules of a stored config body: its `alerts` field merged over the defaults (a version written
- * before alerts existed, or with only some fields, gets today's defaults for the rest). Throws with the
- * field's path when the stored value is invalid.
+ * The rules of a stored config body: its `alerts` field with defaults for whatever it leaves out (all of
+ * it when absent). Throws with the field's path when the stored value is invalid.
  */
 export function alertRulesOf(body: unknown): AlertRules {
   const stored = body && typeof body === "object" && "alerts" in body ? (body as { alerts: unknown }).alerts : undefined;
-  if (stored === undefined || stored === null) return DEFAULT_ALERT_RULES;
-  const merged = deepMerge(DEFAULT_ALERT_RULES, stored);
-  const parsed = alertRulesSchema.safeParse(merged);
+  const parsed = alertRulesSchema.safeParse(stored ?? {});
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new Error(`alerts.${issue.path.join(".")}: ${issue.message}`);
   }
   return parsed.data;
-}
-
-function deepMerge(base: unknown, over: unknown): unknown {
-  if (over === undefined) return base;
-  if (!isPlainObject(base) || !isPlainObject(over)) return over;
-  const out: Record<string, unknown> = { ...base };
-  for (const [key, value] of Object.entries(over)) out[key] = deepMerge(base[key], value);
-  return out;
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }

@@ -26,7 +26,6 @@ export {
   type GuardrailConfig, type GuardrailRules, type GuardrailLimits, type GuardrailAction, type FallbackRule, type LoadRule,
   type FieldIssue, type ConfigChange, type GuardrailParse, type OverridableField,
 } from "./guardrails";
-export { alertRulesSchema, DEFAULT_ALERT_RULES, type AlertRules } from "./alert-rules";
 export type { EngineRules } from "./generate";
 export { formatModelId, combinedModelHash, MODEL_ID_FILES, type ModelId, type ModelConfigJson } from "./runtime/model-folder";
 export { createRng, uniformAt, RNG_PURPOSES, type Rng, type RngPurpose } from "./rng";
@@ -35,3 +34,4 @@ export { stepCounts } from "./stats";
 export type { CausalLM, RuntimeOptions, SessionRuntime } from "./runtime/causal-lm";
 export { ChatTemplate, DEFAULT_CHAT_STOP, DEFAULT_CHAT_TEMPLATE, type ChatMessageText } from "./chat";
 export type { TextTokenizer } from "./tokenizer";
+export { ALERT_RULE_NAMES, DEFAULT_ALERT_RULES, alertRulesOf, alertRulesSchema, type AlertRuleName, type AlertRules } from "./alert-rules";
