@@ -1,5 +1,4 @@
 import "server-only";
-import { createHash } from "node:crypto";
 import { z } from "zod";
 import type { SpecLensDb } from "@/db/client";
 import type { VersionFigures } from "@/db/queries/config-figures";
@@ -29,16 +28,6 @@ export const moveBodySchema = z.strictObject({
   confirm: z.string().optional(),
   message: z.string().max(1000).optional(),
 });
-
-/**
- * Who made a change, for the audit log. The auth seam does not name principals yet, so this is the
- * API key's fingerprint when one was sent, else "local" (the single-user default).
- */
-export function actorOf(request: Request): string {
-  const match = /^Bearer\s+(.+)$/i.exec((request.headers.get("authorization") ?? "").trim());
-  if (match) return `api-key:${createHash("sha256").update(match[1].trim()).digest("hex").slice(0, 8)}`;
-  return "local";
-}
 
 export function versionJson(v: VersionInfo, figures?: VersionFigures) {
   return {

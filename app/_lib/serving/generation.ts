@@ -7,7 +7,7 @@ import { A, GUARDRAIL_EVENT_PREFIX, guardrailEventAttributes, traceGeneration } 
 import type { GenerateParams, GenerateResult, GuardrailAction, GuardrailRules, SpecConfig, StepRecord } from "@/engine";
 import { getEngine } from "../engine";
 import { cooldownRemaining, startCooldown } from "../guardrails/cooldown";
-import { admissionQueue, effectiveTimeBudget } from "./limits";
+import { admissionQueue, checkTokenLimits, effectiveTimeBudget } from "./limits";
 import { servingMetrics } from "./metrics";
 import { QueueFullError, type Ticket } from "./queue";
 import { armAlertEvaluation } from "../alerts/scheduler";
@@ -56,6 +56,7 @@ export async function startGeneration(request: GenerationRequest): Promise<Gener
   // The config was validated by the route (engine/config.ts); bad input was a 400 before the models load.
   const engine = await getEngine();
   const promptIds = typeof request.prompt === "string" ? engine.tokenizer.encode(request.prompt) : request.prompt;
+  checkTokenLimits(promptIds.length, request.params.maxTokens);
   const params: GenerateParams = { ...request.params, timeBudgetMs: effectiveTimeBudget(request.params.timeBudgetMs) };
   // From here to admit() nothing awaits, so the load the rules see is the load the request joins.
   const { config, actions } = admissionRules(request);

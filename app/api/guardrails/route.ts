@@ -1,5 +1,5 @@
-import { authorize } from "@/app/_lib/auth";
-import { actorOf, candidateConfig, createBodySchema, versionJson } from "@/app/_lib/guardrails/api";
+import { authorize, callerIdentity } from "@/app/_lib/auth";
+import { candidateConfig, createBodySchema, versionJson } from "@/app/_lib/guardrails/api";
 import { errorResponse, jsonResponse, readJsonBody, zodErrorResponse } from "@/app/_lib/http";
 import { getDb } from "@/db/client";
 import { getConfigVersion, listConfigLabels, listConfigVersions, protectedLabels, saveConfigVersion } from "@/db/queries/configs";
@@ -38,7 +38,7 @@ export async function POST(request: Request): Promise<Response> {
     return "missingBase" in candidate ? errorResponse(400, `baseVersion: there is no version ${body.data.baseVersion}`, { param: "baseVersion" }) : candidate.response;
   }
   const saved = saveConfigVersion(db, {
-    config: candidate.config, message: body.data.message, author: actorOf(request), baseVersion: body.data.baseVersion, baseLabel: body.data.baseLabel ?? null,
+    config: candidate.config, message: body.data.message, author: callerIdentity(auth), baseVersion: body.data.baseVersion, baseLabel: body.data.baseLabel ?? null,
   });
   switch (saved.kind) {
     case "created":

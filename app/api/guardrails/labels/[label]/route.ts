@@ -1,5 +1,5 @@
-import { authorize } from "@/app/_lib/auth";
-import { actorOf, moveBodySchema } from "@/app/_lib/guardrails/api";
+import { authorize, callerIdentity } from "@/app/_lib/auth";
+import { moveBodySchema } from "@/app/_lib/guardrails/api";
 import { errorResponse, jsonResponse, readJsonBody, zodErrorResponse } from "@/app/_lib/http";
 import { getDb } from "@/db/client";
 import { LABEL_PATTERN, moveConfigLabel, protectedLabels } from "@/db/queries/configs";
@@ -27,7 +27,7 @@ export async function PUT(request: Request, { params }: { params: Promise<{ labe
   if (isProtected && body.data.confirm !== label) {
     return errorResponse(400, `confirm: ${label} is a protected label: send confirm: ${JSON.stringify(label)} to move it`, { param: "confirm", code: "confirmation_required" });
   }
-  const moved = moveConfigLabel(getDb(), { label, version: body.data.version, actor: actorOf(request), expectedVersion: body.data.expectedVersion, message: body.data.message });
+  const moved = moveConfigLabel(getDb(), { label, version: body.data.version, actor: callerIdentity(auth), expectedVersion: body.data.expectedVersion, message: body.data.message });
   switch (moved.kind) {
     case "moved":
       return jsonResponse({ label, version: moved.to, previousVersion: moved.from });
