@@ -40,6 +40,30 @@ export class DraftState {
    * the last row is the distribution of the next token) and the rollback it performed.
    */
   async sync(committed: readonly number[]): Promise<{ logits: Float32Array; change: CacheChange }> {
+    const { fresh, change } = this.rollback(committed);
+    const { logits } = await this.feed([fresh]);
+    return { logits, change };
+  }
+
+  /** Whether syncAndDraft can run: a graph with the drafting loop, and no window (the loop's positions are physical). */
+  get canDraftInGraph(): boolean {
+    return this.model.features?.draftLoop === true && this.window === null;
+  }
+
+  /**
+   * sync() and `count` greedy draft tokens in one onnxruntime call (the graph's drafting loop). The
+   * cache then holds every drafted token but the last, which the next sync rolls back as needed.
+   */
+  async syncAndDraft(committed: readonly number[], count: number): Promise<{ tokens: number[]; probs: number[]; change: CacheChange }> {
+    const { fresh, change } = this.rollback(committed);
+    const { out, cache } = await this.model.draftGreedy(fresh, this.cache, this.position, count - 1);
+    this.cache = cache;
+    this.prefix.push(...fresh, ...out.tokens.slice(0, count - 1));
+    return { tokens: out.tokens, probs: out.probs, change };
+  }
+
+  /** Keep the row that agrees longest with `committed`, truncated to the agreement; returns what to feed. */
+  private rollback(committed: readonly number[]): { fresh: number[]; change: CacheChange } {
     const lengthBefore = this.cache.length;
     const positionsBefore = this.position;
     let best = 0;
@@ -58,9 +82,7 @@ export class DraftState {
     this.cache = this.cache.selectRow(best, physicalKeep);
     this.prefix = committed.slice(0, keep);
     this.rowTokens = [[]];
-    const lengthAfterRollback = this.cache.length;
-    const { logits } = await this.feed([committed.slice(keep)]);
-    return { logits, change: { dropped: positionsBefore - keep, lengthBefore, lengthAfter: lengthAfterRollback } };
+    return { fresh: committed.slice(keep), change: { dropped: positionsBefore - keep, lengthBefore, lengthAfter: this.cache.length } };
   }
 
   /** Feed one token row per batch row; returns logits [batch, seq, vocab]. */

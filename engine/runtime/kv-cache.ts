@@ -68,6 +68,24 @@ export class KvCache {
     return this.gather([row], [[0, length]]);
   }
 
+  /**
+   * Keep the given positions (ascending) of a one-row cache: after a tree pass, the committed prefix
+   * plus the accepted path's nodes, which need not be contiguous in the tree's order.
+   */
+  keepPositions(positions: readonly number[]): KvCache {
+    if (this.batch !== 1) throw new Error("keepPositions needs a one-row cache");
+    const ranges: [number, number][] = [];
+    for (const p of positions) {
+      if (p < 0 || p >= this.length) throw new Error(`position ${p} outside a cache of ${this.length}`);
+      const last = ranges[ranges.length - 1];
+      if (last && p < last[1]) throw new Error("keepPositions: positions must ascend");
+      if (last && last[1] === p) last[1] = p + 1;
+      else ranges.push([p, p + 1]);
+    }
+    if (ranges.length === 1 && ranges[0][0] === 0) return this.truncate(ranges[0][1]);
+    return this.gather([0], ranges);
+  }
+
   /** A cache whose `count` rows are copies of row 0: the shared prefix of tree branches. */
   repeatRow0(count: number): KvCache {
     if (count === 1 && this.batch === 1) return this;

@@ -279,8 +279,12 @@ def main() -> None:
     path = os.path.join(args.out, "model.onnx")
     onnx.save(model, path)
     for name in COPY_FILES:
-        if os.path.exists(os.path.join(args.src, name)):
+        if name != "config.json" and os.path.exists(os.path.join(args.src, name)):
             shutil.copyfile(os.path.join(args.src, name), os.path.join(args.out, name))
+    # Tells the engine what the graph can do beyond the Optimum interface (other loaders ignore the key).
+    cfg["speclens_graph"] = {"format": "fused", "tree_mask": True, "draft_loop": bool(args.draft_loop)}
+    with open(os.path.join(args.out, "config.json"), "w") as f:
+        json.dump(cfg, f, indent=2)
     with open(path, "rb") as f:
         digest = hashlib.sha256(f.read()).hexdigest()
     print(f"{path}: {len(model.graph.node)} nodes, {os.path.getsize(path) / 1e6:.1f} MB, sha256 {digest}")
