@@ -18,6 +18,12 @@ export interface RuntimeOptions {
    * thread there are no workers and it does not matter.
    */
   spinning?: boolean;
+  /**
+   * With spinning: stop the workers spinning at the end of every run (session.force_spinning_stop), so
+   * kernels within a pass dispatch to hot workers but the idle session does not hold cores while the
+   * other model runs. Default true.
+   */
+  stopSpinningAfterRun?: boolean;
   /** onnxruntime execution provider, e.g. "cpu" (default) or "cuda" where the binary has it. */
   executionProvider?: string;
   /** Write onnxruntime's per-node profile (JSON) with this file prefix (bench:profile). */
@@ -60,12 +66,12 @@ export class CausalLM {
     readonly vocabSize: number,
     private readonly hasPositionIds: boolean,
     readonly features: GraphFeatures,
-    readonly settings: { threads: number; spinning: boolean },
+    readonly settings: { threads: number; spinning: boolean; stopSpinningAfterRun: boolean },
   ) {}
 
   static async load(dir: string, options: RuntimeOptions = {}): Promise<CausalLM> {
     const folder = await readModelFolder(dir);
-    const settings = { threads: options.threads ?? 0, spinning: options.spinning ?? false };
+    const settings = { threads: options.threads ?? 0, spinning: options.spinning ?? false, stopSpinningAfterRun: options.stopSpinningAfterRun ?? true };
     const session = await ort.InferenceSession.create(folder.onnxPath, {
       executionProviders: [options.executionProvider ?? "cpu"],
       intraOpNumThreads: settings.threads,
@@ -74,7 +80,12 @@ export class CausalLM {
       logSeverityLevel: 3,
       enableProfiling: options.profilePrefix !== undefined,
       profileFilePrefix: options.profilePrefix,
-      extra: { session: { intra_op: { allow_spinning: settings.spinning ? "1" : "0" } } },
+      extra: {
+        session: {
+          intra_op: { allow_spinning: settings.spinning ? "1" : "0" },
+          ...(settings.spinning && settings.stopSpinningAfterRun ? { force_spinning_stop: "1" } : {}),
+        },
+      },
     });
     for (const name of REQUIRED_INPUTS) {
       if (!session.inputNames.includes(name)) throw new Error(`${folder.onnxPath}: graph has no input ${name}`);
