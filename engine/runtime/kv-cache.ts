@@ -100,6 +100,15 @@ export class KvCache {
   /** Build a new cache from the given source rows and position ranges; disposes this one. */
   private gather(rows: number[], ranges: [number, number][]): KvCache {
     const { kvHeads, headDim } = this.shape;
+    // One row, one KV head, a prefix: the kept positions are the start of each buffer, so views will do
+    // (the draft's rollback every step, without copying its cache).
+    if (this.batch === 1 && rows.length === 1 && rows[0] === 0 && kvHeads === 1 && ranges.length === 1 && ranges[0][0] === 0) {
+      const length = ranges[0][1];
+      const views = this.tensors.map((t) =>
+        new ort.Tensor("float32", (t.data as Float32Array).subarray(0, length * headDim), [1, 1, length, headDim]));
+      this.tensors = [];
+      return new KvCache(this.shape, views, 1, length);
+    }
     const newLength = ranges.reduce((n, [a, b]) => n + (b - a), 0);
     const rowStride = kvHeads * this.length * headDim;
     const tensors = this.tensors.map((t) => {
