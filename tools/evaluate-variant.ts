@@ -10,7 +10,7 @@
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
-import { join } from "node:path";
+import { basename, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { DEFAULT_DRAFT_DIR, DEFAULT_TARGET_DIR, SpecEngine } from "../engine/engine";
 import { heldoutDocs, heldoutPrompts } from "../tests/support/models";
@@ -89,7 +89,7 @@ async function main(): Promise<void> {
 A weight-quantised variant of ${base.modelIds.target.name}, the target model of SpecLens's embedded
 speculative-decoding pair: same architecture, tokenizer and training, smaller and cheaper per pass,
 not bit-identical. Offered as a separate model (its own model_id); the engine never swaps it in:
-select it with SPECLENS_TARGET_DIR=${values.variant.replace(/\/$/, "")}.
+select it with SPECLENS_TARGET_DIR=models/${basename(resolve(values.variant))}.
 
 | | |
 |---|---|
