@@ -5,7 +5,7 @@
  * - ITL p50/p99: gaps between consecutive streamed chunks (a step's accepted tokens arrive together,
  *   as in vLLM's benchmark); TPOT: (wall - time to first token) / (tokens - 1), mean over prompts.
  * - bound: the speedup over off predicted from the cost curve measured before and apart from the runs
- *   (bench/costs.ts) and this run's per-position acceptance: tau * T(1) / (draft(k) + T(k + 1)), tau the
+ *   (bench/costs.ts) and this run's per-position acceptance: tau * T_off / (draft(k) + T(k + 1)), T_off off's cost per token, tau the
  *   expected tokens per step; share = measured speedup / bound. Sampled configs are compared with
  *   off sampling, whose cost is the same T(1).
  */
