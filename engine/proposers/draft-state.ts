@@ -54,12 +54,12 @@ export class DraftState {
    * sync() and `count` greedy draft tokens in one onnxruntime call (the graph's drafting loop). The
    * cache then holds every drafted token but the last, which the next sync rolls back as needed.
    */
-  async syncAndDraft(committed: readonly number[], count: number): Promise<{ tokens: number[]; probs: number[]; change: CacheChange }> {
+  async syncAndDraft(committed: readonly number[], count: number): Promise<{ tokens: number[]; probs: number[]; alts: number[]; altProbs: number[]; change: CacheChange }> {
     const { fresh, change } = this.rollback(committed);
     const { out, cache } = await this.model.draftGreedy(fresh, this.cache, this.position, count - 1);
     this.cache = cache;
     this.prefix.push(...fresh, ...out.tokens.slice(0, count - 1));
-    return { tokens: out.tokens, probs: out.probs, change };
+    return { tokens: out.tokens, probs: out.probs, alts: out.alts, altProbs: out.altProbs, change };
   }
 
   /** Keep the row that agrees longest with `committed`, truncated to the agreement; returns what to feed. */

@@ -29,6 +29,9 @@ export class TreeProposer implements Proposer {
   async propose(input: ProposeInput): Promise<Proposal> {
     const vocab = this.state.model.vocabSize;
     const depth = Math.min(this.depth, input.k);
+    if (this.width === 2 && !input.sampled && input.banned.length === 0 && this.state.canDraftInGraph) {
+      return this.proposeInGraph(input.tokens, depth);
+    }
     const synced = await this.state.sync(input.tokens);
     const distAt = (logits: Float32Array, offset: number) => processedProbs(logits, offset, vocab, input.sampling, input.banned);
     /** [numPaths] the draft's next-token distribution at the end of each path */
@@ -60,6 +63,36 @@ export class TreeProposer implements Proposer {
       if (siblings.length > 0 && level < depth - 1) this.state.fork(paths.length);
     }
     return { paths, draftCache: synced.change };
+  }
+
+  /**
+   * Greedy width-2 trees with the graph's drafting loop: the main path and the runner-up at each of its
+   * positions in one call; at the first position whose runner-up reaches branchMinProb the sibling
+   * forks, and one more call continues it greedily to `depth`. Two onnxruntime calls instead of one
+   * per level; the same paths as the level-by-level drafting.
+   */
+  private async proposeInGraph(committed: readonly number[], depth: number): Promise<Proposal> {
+    const main = await this.state.syncAndDraft(committed, depth);
+    const path: DraftPath = { tokens: [], draftProbs: [], draftDists: [] };
+    for (let i = 0; i < main.tokens.length; i++) {
+      path.tokens.push(main.tokens[i]);
+      path.draftProbs.push(main.probs[i]);
+      if (main.probs[i] < this.confidence) break;
+    }
+    const fork = main.altProbs.findIndex((q, i) => i < path.tokens.length && q > 0 && q >= this.branchMinProb);
+    if (fork < 0) return { paths: [path], draftCache: main.change };
+    const sibling: DraftPath = {
+      tokens: [...path.tokens.slice(0, fork), main.alts[fork]],
+      draftProbs: [...path.draftProbs.slice(0, fork), main.altProbs[fork]],
+      draftDists: [],
+    };
+    const remaining = depth - fork - 1;
+    if (remaining > 0) {
+      const more = await this.state.syncAndDraft([...committed, ...sibling.tokens], remaining);
+      sibling.tokens.push(...more.tokens);
+      sibling.draftProbs.push(...more.probs);
+    }
+    return { paths: [path, sibling], draftCache: main.change };
   }
 
   kvBytes(): number {

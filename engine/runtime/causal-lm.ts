@@ -45,6 +45,9 @@ export interface DraftLoopResult {
   tokens: number[];
   /** Their softmax probabilities. */
   probs: number[];
+  /** The runner-up token at each of those positions and its probability (empty for graphs without them). */
+  alts: number[];
+  altProbs: number[];
   /** [1, fed, vocab] logits of the fed positions. */
   logits: Float32Array;
 }
@@ -207,7 +210,13 @@ export class CausalLM {
     const { result, cache: next } = await this.run(ids, [1, seq], mask, positions, cache, seq + steps);
     const drafted = result.draft_tokens.data as BigInt64Array;
     return {
-      out: { tokens: Array.from(drafted, Number), probs: Array.from(result.draft_probs.data as Float32Array), logits: result.logits.data as Float32Array },
+      out: {
+        tokens: Array.from(drafted, Number),
+        probs: Array.from(result.draft_probs.data as Float32Array),
+        alts: result.draft_alt_tokens ? Array.from(result.draft_alt_tokens.data as BigInt64Array, Number) : [],
+        altProbs: result.draft_alt_probs ? Array.from(result.draft_alt_probs.data as Float32Array) : [],
+        logits: result.logits.data as Float32Array,
+      },
       cache: next,
     };
   }

@@ -98,3 +98,30 @@ describe("drafting loop", () => {
     looped.cache.dispose();
   });
 });
+
+describe("tree drafting in the graph", () => {
+  it("proposes the paths level-by-level drafting proposes", async (ctx) => {
+    if (!draft.features.draftLoop) ctx.skip();
+    const { DraftState } = await import("@/engine/proposers/draft-state");
+    const { TreeProposer } = await import("@/engine/proposers/tree");
+    const { createRng } = await import("@/engine/rng");
+    const { GREEDY } = await import("@/engine/sampling");
+    let forks = 0;
+    for (const branchMinProb of [0, 0.1, 0.3]) {
+      const inGraph = new TreeProposer(new DraftState(draft, null), 2, 4, branchMinProb, 0);
+      // A window the prompt never fills turns the drafting loop off: the level-by-level reference.
+      const perLevel = new TreeProposer(new DraftState(draft, { sink: 4, recent: 400 }), 2, 4, branchMinProb, 0);
+      const input = { tokens: prompt, k: 4, sampling: GREEDY, sampled: false, banned: [], rng: createRng(1) };
+      const a = await inGraph.propose(input);
+      const b = await perLevel.propose(input);
+      expect(a.paths.map((p) => p.tokens)).toEqual(b.paths.map((p) => p.tokens));
+      for (const [i, p] of a.paths.entries()) {
+        p.draftProbs.forEach((q, j) => expect(q).toBeCloseTo(b.paths[i].draftProbs[j], 4));
+      }
+      if (a.paths.length > 1) forks++;
+      inGraph.dispose();
+      perLevel.dispose();
+    }
+    expect(forks).toBeGreaterThan(0);
+  });
+});

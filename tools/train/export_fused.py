@@ -18,7 +18,8 @@ the Optimum names); two engine-only uses of the existing inputs, neutral for eve
   position_ids longer than input_ids (--draft-loop graphs only): after the pass, greedily draft
     len(position_ids) - len(input_ids) further tokens inside the graph (an ONNX Loop: k tokens in one
     onnxruntime call). Extra outputs draft_tokens / draft_probs [1, 1 + steps] hold the argmax after the
-    last input position and the tokens drafted after it, with their softmax probabilities; present.* then
+    last input position and the tokens drafted after it, with their softmax probabilities, and
+    draft_alt_tokens / draft_alt_probs the runner-up at each of those positions (where a tree forks); present.* then
     also holds every drafted token but the last (what feeding them one at a time would leave).
 
 Usage: /usr/bin/python3 tools/train/export_fused.py --src models/NAME --out /work/artifacts/models/NAME [--draft-loop]
@@ -148,11 +149,15 @@ def weights(b: Builder, w: dict, cfg: dict) -> None:
 
 
 def greedy_pick(b: Builder, logits_last: str) -> tuple:
-    """[1, vocab] logits -> (token [1] int64, softmax probability [1] f32)."""
+    """[1, vocab] logits -> the two most probable tokens [1] int64 and their softmax probabilities [1] f32:
+    (token, prob, runner-up token, runner-up prob). Ties go to the lower id, as the engine's argmax."""
     probs = b.node("Softmax", [logits_last], axis=-1)
-    token = b.node("ArgMax", [probs], axis=-1, keepdims=0)
-    prob = b.node("ReduceMax", [probs], axes=[-1], keepdims=0)
-    return token, prob
+    values, indices = b.node("TopK", [probs, b.const(b.name("k2"), np.array([2], np.int64))], n_out=2, axis=-1)
+    col = lambda x, i: b.node("Squeeze", [b.node("Slice", [x, b.const(b.name("c0"), np.array([i], np.int64)),  # noqa: E731
+                                                         b.const(b.name("c1"), np.array([i + 1], np.int64)),
+                                                         b.const(b.name("ca"), np.array([1], np.int64))]),
+                                          b.const(b.name("cs"), np.array([1], np.int64))])
+    return col(indices, 0), col(values, 0), col(indices, 1), col(values, 1)
 
 
 def last_position(b: Builder, logits: str) -> str:
@@ -176,10 +181,12 @@ def loop_body(cfg: dict, quant: dict | None) -> onnx.GraphProto:
     seqlens = b.node("Reshape", [b.node("Sub", [total, b.const("loop/one32", np.array(1, np.int32))]), b.const("loop/shape1", np.array([1], np.int64))])
     logits = decoder(b, cfg, ids, kv_in, seqlens, total, kv_out, None, None, quant)
     flat = b.node("Reshape", [logits, b.const("loop/shape1v", np.array([1, vocab], np.int64))])
-    token, prob = greedy_pick(b, flat)
+    token, prob, alt, alt_prob = greedy_pick(b, flat)
     b.node("Identity", [token], outputs=["loop_token_out"])
     b.node("Identity", [token], outputs=["loop_scan_token"])
     b.node("Identity", [prob], outputs=["loop_scan_prob"])
+    b.node("Identity", [alt], outputs=["loop_scan_alt"])
+    b.node("Identity", [alt_prob], outputs=["loop_scan_alt_prob"])
     b.node("Identity", ["loop_cond"], outputs=["loop_cond_out"])
     kv_t = lambda name, dim: helper.make_tensor_value_info(name, TensorProto.FLOAT, [1, kvh, dim, hd])  # noqa: E731
     inputs = [helper.make_tensor_value_info("loop_iter", TensorProto.INT64, []),
@@ -190,7 +197,9 @@ def loop_body(cfg: dict, quant: dict | None) -> onnx.GraphProto:
                helper.make_tensor_value_info("loop_token_out", TensorProto.INT64, [1]),
                *[kv_t(name, "total") for name in kv_out],
                helper.make_tensor_value_info("loop_scan_token", TensorProto.INT64, [1]),
-               helper.make_tensor_value_info("loop_scan_prob", TensorProto.FLOAT, [1])]
+               helper.make_tensor_value_info("loop_scan_prob", TensorProto.FLOAT, [1]),
+               helper.make_tensor_value_info("loop_scan_alt", TensorProto.INT64, [1]),
+               helper.make_tensor_value_info("loop_scan_alt_prob", TensorProto.FLOAT, [1])]
     return helper.make_graph(b.nodes, "draft_step", inputs, outputs, initializer=b.inits)
 
 
@@ -238,18 +247,16 @@ def build(w: dict, cfg: dict, draft_loop: bool, quant: dict | None = None) -> on
 
     extra_outputs = []
     if draft_loop:
-        first_token, first_prob = greedy_pick(b, last_position(b, "logits"))
-        loop_out = [b.name("last_token"), *present, b.name("scan_tokens"), b.name("scan_probs")]
-        b.node("Loop", [draft_steps, b.const("true", np.array(True)), first_token, *first_present],
-               outputs=loop_out, body=loop_body(cfg, quant))
-        tokens = b.node("Reshape", [loop_out[-2], b.const("shape_row", np.array([1, -1], np.int64))])
-        probs = b.node("Reshape", [loop_out[-1], b.const("shape_row2", np.array([1, -1], np.int64))])
-        b.node("Concat", [b.node("Unsqueeze", [first_token, b.const("ax0", np.array([0], np.int64))]), tokens], axis=1,
-               outputs=["draft_tokens"])
-        b.node("Concat", [b.node("Unsqueeze", [first_prob, b.const("ax0b", np.array([0], np.int64))]), probs], axis=1,
-               outputs=["draft_probs"])
-        extra_outputs += [helper.make_tensor_value_info("draft_tokens", TensorProto.INT64, [1, "draft_count"]),
-                          helper.make_tensor_value_info("draft_probs", TensorProto.FLOAT, [1, "draft_count"])]
+        first = greedy_pick(b, last_position(b, "logits"))
+        scans = [b.name("scan_tokens"), b.name("scan_probs"), b.name("scan_alts"), b.name("scan_alt_probs")]
+        b.node("Loop", [draft_steps, b.const("true", np.array(True)), first[0], *first_present],
+               outputs=[b.name("last_token"), *present, *scans], body=loop_body(cfg, quant))
+        names = ["draft_tokens", "draft_probs", "draft_alt_tokens", "draft_alt_probs"]
+        for name, head, scan in zip(names, first, scans):
+            row = b.node("Reshape", [scan, b.const(b.name("row"), np.array([1, -1], np.int64))])
+            b.node("Concat", [b.node("Unsqueeze", [head, b.const(b.name("ax0"), np.array([0], np.int64))]), row], axis=1, outputs=[name])
+            dtype = TensorProto.INT64 if "tokens" in name else TensorProto.FLOAT
+            extra_outputs.append(helper.make_tensor_value_info(name, dtype, [1, "draft_count"]))
 
     kv = lambda name, dim: helper.make_tensor_value_info(name, TensorProto.FLOAT, ["batch_size", kvh, dim, hd])  # noqa: E731
     inputs = [helper.make_tensor_value_info("input_ids", TensorProto.INT64, ["batch_size", "sequence_length"]),
