@@ -13,9 +13,7 @@
  * tau = 1 + sum_i a_i is the expected tokens per step from the measured per-position acceptance
  * a_i = P(draft positions 0..i all accepted | position i drafted).
  */
-import type { SpecEngine } from "../engine/engine";
-import type { CausalLM } from "../engine/runtime/causal-lm";
-import type { KvCache } from "../engine/runtime/kv-cache";
+import type { CausalLM, KvCache, SpecEngine } from "../engine";
 
 export interface CostCurve {
   past: number;

@@ -13,8 +13,7 @@ import { cpus, loadavg } from "node:os";
 import { basename, dirname, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { AutoModelForCausalLM, AutoTokenizer, env, type PreTrainedModel, type PreTrainedTokenizer } from "@huggingface/transformers";
-import { DEFAULT_TARGET_DIR, SpecEngine } from "../engine/engine";
-import type { SpecConfigInput } from "../engine/types";
+import { DEFAULT_TARGET_DIR, SpecEngine, type SpecConfigInput } from "../engine";
 import { heldoutPrompts } from "../tests/support/models";
 
 interface Runner {

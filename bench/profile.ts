@@ -11,9 +11,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "nod
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { DEFAULT_DRAFT_DIR, DEFAULT_TARGET_DIR } from "../engine/engine";
-import { CausalLM } from "../engine/runtime/causal-lm";
-import type { KvCache } from "../engine/runtime/kv-cache";
+import { DEFAULT_DRAFT_DIR, DEFAULT_TARGET_DIR, loadCausalLM, type CausalLM, type KvCache } from "../engine";
 
 interface ProfileRow {
   model: string;
@@ -51,14 +49,14 @@ async function wallTime(model: CausalLM, past: number, positions: number, runs: 
 }
 
 async function profileOne(dir: string, threads: number, past: number, positions: number, runs: number): Promise<ProfileRow> {
-  const plain = await CausalLM.load(dir, { threads });
+  const plain = await loadCausalLM(dir, { threads });
   const wallMs = await wallTime(plain, past, positions, runs);
   await plain.release();
 
   const outDir = join(tmpdir(), `speclens-profile-${process.pid}`);
   mkdirSync(outDir, { recursive: true });
   const prefix = join(outDir, `p${positions}`);
-  const model = await CausalLM.load(dir, { threads, profilePrefix: prefix });
+  const model = await loadCausalLM(dir, { threads, profilePrefix: prefix });
   let cache = await prepared(model, past);
   const tokens = Array.from({ length: positions }, (_, i) => 100 + i);
   for (let i = 0; i < runs; i++) {

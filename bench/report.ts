@@ -9,7 +9,7 @@
  *   expected tokens per step; share = measured speedup / bound. Sampled configs are compared with
  *   off sampling, whose cost is the same T(1).
  */
-import type { GenerateResult, SpecConfigInput, StepRecord } from "../engine/types";
+import type { GenerateResult, SpecConfigInput, StepRecord } from "../engine";
 import { speedupBound, type CostCurve } from "./costs";
 
 /** A greedy lossless run whose tokens differ from off's: where, and off's top-2 log-prob margin there. */

@@ -10,8 +10,8 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { parseArgs } from "node:util";
-import { SpecEngine } from "../engine/engine";
-import type { GenerateParams, SpecConfigInput, StepRecord } from "../engine/types";
+import { SpecEngine } from "../engine";
+import type { GenerateParams, SpecConfigInput, StepRecord } from "../engine";
 import { inDomain, repetition, type Workload } from "./workloads";
 import { costsMarkdown, measureCosts } from "./costs";
 import { summarise, toMarkdown, type Divergence, type RunSample } from "./report";

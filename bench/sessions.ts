@@ -8,9 +8,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
-import { DEFAULT_DRAFT_DIR, DEFAULT_TARGET_DIR } from "../engine/engine";
-import { CausalLM, type RuntimeOptions } from "../engine/runtime/causal-lm";
-import type { KvCache } from "../engine/runtime/kv-cache";
+import { DEFAULT_DRAFT_DIR, DEFAULT_TARGET_DIR, loadCausalLM, type CausalLM, type KvCache, type RuntimeOptions } from "../engine";
 
 const VARIANTS: { label: string; options: RuntimeOptions }[] = [
   { label: "1 thread", options: { threads: 1 } },
@@ -30,8 +28,8 @@ async function main(): Promise<void> {
   const { values } = parseArgs({ options: { rounds: { type: "string", default: "60" }, past: { type: "string", default: "64" } } });
   const past = Number(values.past);
   const targetDir = process.env.SPECLENS_TARGET_DIR ?? DEFAULT_TARGET_DIR;
-  const draft = await CausalLM.load(process.env.SPECLENS_DRAFT_DIR ?? DEFAULT_DRAFT_DIR, { threads: 1 });
-  const targets = await Promise.all(VARIANTS.map((v) => CausalLM.load(targetDir, v.options)));
+  const draft = await loadCausalLM(process.env.SPECLENS_DRAFT_DIR ?? DEFAULT_DRAFT_DIR, { threads: 1 });
+  const targets = await Promise.all(VARIANTS.map((v) => loadCausalLM(targetDir, v.options)));
   const loadBefore = loadavg();
   const t1 = VARIANTS.map(() => [] as number[]);
   const t5 = VARIANTS.map(() => [] as number[]);

@@ -6,16 +6,40 @@
 import { resolve } from "node:path";
 import { ChatTemplate } from "./chat";
 import { checkRequest, generateSteps, type EngineModels } from "./generate";
-import { CausalLM, type RuntimeOptions } from "./runtime/causal-lm";
+import { SpecConfigError, isValidatedSpecConfig, mergeSpecConfig, DEFAULT_SPEC_CONFIG, type SpecConfig } from "./config";
+import { RequestError } from "./errors";
+import type { CausalLM, RuntimeOptions, SessionRuntime } from "./runtime/causal-lm";
 import type { ModelId } from "./runtime/model-folder";
 import { TextTokenizer } from "./tokenizer";
 import {
-  DEFAULT_PARAMS, resolveSpecConfig, type GenerateParams, type GenerateResult, type SpecConfigInput, type StepRecord,
+  DEFAULT_PARAMS, type GenerateParams, type GenerateResult, type SpecConfigInput, type StepRecord,
 } from "./types";
+
+/**
+ * A config the schema already accepted (e.g. by the route that parsed the request) is used as is:
+ * a request is validated once. Anything else (a partial config from a library caller) is completed
+ * from the defaults and validated here, its errors becoming RequestErrors naming the field.
+ */
+function resolveConfig(config: SpecConfig | SpecConfigInput): SpecConfig {
+  if (isValidatedSpecConfig(config)) return config;
+  try {
+    return mergeSpecConfig(DEFAULT_SPEC_CONFIG, config);
+  } catch (error) {
+    if (!(error instanceof SpecConfigError)) throw error;
+    const first = error.issues[0];
+    throw new RequestError(first?.path ?? "", error.message, "config");
+  }
+}
 
 /** The shipped pair, relative to the repository root (SPECLENS_TARGET_DIR / SPECLENS_DRAFT_DIR override). */
 export const DEFAULT_TARGET_DIR = "models/speclens-brown-20m";
 export const DEFAULT_DRAFT_DIR = "models/speclens-brown-draft-2m";
+
+/** The target session's runtime (the numbers that decide the tokens), Node's version, and the draft's session. */
+export interface EngineRuntime extends SessionRuntime {
+  node: string;
+  draft: SessionRuntime | null;
+}
 
 export interface EngineOptions extends RuntimeOptions {
   targetDir?: string;
@@ -75,6 +99,9 @@ export class SpecEngine {
     const targetDir = resolve(options.targetDir ?? env.SPECLENS_TARGET_DIR ?? DEFAULT_TARGET_DIR);
     const draftDir = options.draftDir === null ? null : resolve(options.draftDir ?? env.SPECLENS_DRAFT_DIR ?? DEFAULT_DRAFT_DIR);
     const settings = sessionSettings(options);
+    // Loaded here, not at the top: importing the engine's face (for its schema, types or attribute
+    // names) must not load onnxruntime's native binding.
+    const { CausalLM } = await import("./runtime/causal-lm");
     const [target, draft] = await Promise.all([
       CausalLM.load(targetDir, settings.target),
       draftDir ? CausalLM.load(draftDir, settings.draft) : Promise.resolve(null),
@@ -89,6 +116,15 @@ export class SpecEngine {
 
   get modelIds(): { target: ModelId; draft: ModelId | null } {
     return { target: this.models.target.id, draft: this.models.draft?.id ?? null };
+  }
+
+  /**
+   * What decides the numerics of this engine's outputs, recorded on every request (speclens.runtime):
+   * onnxruntime's version, the execution provider, threads and graph optimisation per session.
+   */
+  runtime(): EngineRuntime {
+    const { target, draft } = this.models;
+    return { ...target.runtime, node: process.versions.node, draft: draft ? draft.runtime : null };
   }
 
   /** The session settings and graph features each model runs with (recorded with every figure). */
@@ -108,12 +144,12 @@ export class SpecEngine {
   stream(
     prompt: string | readonly number[],
     params: Partial<GenerateParams> = {},
-    config: SpecConfigInput = {},
+    config: SpecConfig | SpecConfigInput = {},
     signal?: AbortSignal,
   ): AsyncGenerator<StepRecord, GenerateResult> {
     const ids = typeof prompt === "string" ? this.models.tokenizer.encode(prompt) : prompt;
     const fullParams = { ...DEFAULT_PARAMS, ...params };
-    const fullConfig = resolveSpecConfig(config);
+    const fullConfig = resolveConfig(config);
     // Validate now, not at the generator's first step, so a bad request fails before anything streams.
     checkRequest(this.models, ids.length, fullParams, fullConfig);
     return generateSteps(this.models, ids, fullParams, fullConfig, signal);
@@ -122,7 +158,7 @@ export class SpecEngine {
   async generate(
     prompt: string | readonly number[],
     params: Partial<GenerateParams> = {},
-    config: SpecConfigInput = {},
+    config: SpecConfig | SpecConfigInput = {},
     signal?: AbortSignal,
   ): Promise<GenerateResult & { steps: StepRecord[] }> {
     const steps: StepRecord[] = [];
@@ -137,4 +173,13 @@ export class SpecEngine {
   async dispose(): Promise<void> {
     await Promise.all([this.models.target.release(), this.models.draft?.release()]);
   }
+}
+
+/**
+ * One model folder as a CausalLM, for the benches and tools that time or compare single models.
+ * onnxruntime's binding is imported here, on first use, not when the engine's face is imported.
+ */
+export async function loadCausalLM(dir: string, options: RuntimeOptions = {}): Promise<CausalLM> {
+  const { CausalLM } = await import("./runtime/causal-lm");
+  return CausalLM.load(dir, options);
 }

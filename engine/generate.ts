@@ -7,6 +7,7 @@
  * is fed together with the drafts, so the target pass yields the distribution after the last
  * committed token and after each draft token.
  */
+import { usesDraft } from "./config";
 import { RequestError } from "./errors";
 import { createProposer } from "./proposers";
 import type { Proposer } from "./proposers";
@@ -15,10 +16,11 @@ import type { CausalLM } from "./runtime/causal-lm";
 import type { KvCache } from "./runtime/kv-cache";
 import { verifyPass } from "./runtime/target-pass";
 import { logSoftmaxAt, processedProbs, topLogSoftmax, type SamplingParams } from "./sampling";
-import { AdaptiveK, SpecStats } from "./stats";
+import { Detokenizer } from "./detokenizer";
+import { AdaptiveK, SpecStats, stepCounts } from "./stats";
 import type { TextTokenizer } from "./tokenizer";
 import type {
-  FinishReason, GenerateParams, GenerateResult, OutputToken, SpecConfig, StepRecord, TokenOrigin, VerifyMode,
+  FinishReason, GenerateParams, GenerateResult, OutputToken, SpecConfig, StepRecord, TargetChoice, TokenOrigin, VerifyMode,
 } from "./types";
 import { verifyPaths } from "./verify";
 
@@ -48,7 +50,6 @@ export async function* generateSteps(
   const sampling: SamplingParams = { temperature: params.temperature, topK: params.topK, topP: params.topP };
   const rng: Rng = createRng(params.seed);
   const prompt = promptIds.length > 0 ? [...promptIds] : [tokenizer.eosId];
-  checkRequest(models, prompt.length, params, config);
 
   const proposer: Proposer = createProposer(config, models.draft);
   let cache: KvCache = target.emptyCache();
@@ -56,9 +57,13 @@ export async function* generateSteps(
   const output: OutputToken[] = [];
   const stats = new SpecStats();
   const adaptive = new AdaptiveK(config.kMax, config.adaptiveK);
+  const detokenizer = new Detokenizer(tokenizer, params.stop);
+  // min_tokens bans EOS per output position, on the draft and the verify side alike: a step that
+  // crosses min_tokens may emit EOS at the positions past it, exactly as target-only decoding would.
+  const noEos: readonly number[] = [tokenizer.eosId];
+  const bannedAt = (position: number): readonly number[] => (!params.ignoreEos && position < params.minTokens ? noEos : []);
   let finishReason: FinishReason | null = null;
   let firstTokenMs = 0;
-  let text = "";
 
   try {
     // A request cancelled before it ran (e.g. while queued) ends at once, without a prefill.
@@ -69,13 +74,13 @@ export async function* generateSteps(
       if (signal?.aborted) { finishReason = "abort"; break; }
       if (params.timeBudgetMs > 0 && performance.now() - started > params.timeBudgetMs) { finishReason = "time_budget"; break; }
       const stepStart = performance.now();
-      const banned = !params.ignoreEos && output.length < params.minTokens ? [tokenizer.eosId] : [];
-      const remaining = params.maxTokens - output.length;
+      const position = output.length;
+      const remaining = params.maxTokens - position;
       const k = Math.min(adaptive.k, remaining - 1);
 
       const proposal = k > 0
-        ? await proposer.propose({ tokens: committed, k, sampling, sampled, banned, rng })
-        : { paths: [], draftCache: null };
+        ? await proposer.propose({ tokens: committed, k, sampling, sampled, position, bannedAt, rng })
+        : { paths: [] };
       const draftMs = performance.now() - stepStart;
 
       // Verify every path in one target pass (a tree mask or batch rows; runtime/target-pass.ts).
@@ -87,8 +92,9 @@ export async function* generateSteps(
       const verifyMs = performance.now() - verifyStart;
 
       const vocab = target.vocabSize;
-      const dist = (r: number, pos: number) => processedProbs(pass.logits, pass.offset(r, pos), vocab, sampling, banned);
-      const verdict = verifyPaths(paths, dist, { mode, lossyThreshold: config.lossyThreshold, sampled, rng });
+      const dist = (r: number, pos: number) =>
+        processedProbs(pass.logits, pass.offset(r, pos), vocab, sampling, bannedAt(position + pos));
+      const verdict = verifyPaths(paths, dist, { mode, lossyThreshold: config.lossyThreshold, sampled, rng, position });
 
       // Roll back the target cache to the committed prefix of the winning path.
       const row = Math.max(0, verdict.pathIndex);
@@ -97,20 +103,23 @@ export async function* generateSteps(
       const keep = cache.length;
 
       const chosen = paths[row]?.tokens ?? [];
-      const newTokens: { id: number; origin: TokenOrigin; prob: number; pos: number }[] = [];
+      const newTokens: { id: number; origin: TokenOrigin; prob: number; pos: number; draftProb: number | null; targetChoice: TargetChoice }[] = [];
       for (let i = 0; i < verdict.accepted; i++) {
-        const examined = verdict.examined.find((e) => e.depth === i && e.outcome !== "rejected");
-        newTokens.push({ id: chosen[i], origin: examined?.outcome === "lossy-accepted" ? "lossy-accepted" : "accepted", prob: examined?.targetProb ?? 0, pos: i });
+        const e = verdict.examined.find((x) => x.depth === i && x.outcome !== "rejected")!;
+        newTokens.push({ id: chosen[i], origin: e.outcome === "lossy-accepted" ? "lossy-accepted" : "accepted", prob: e.targetProb, pos: i, draftProb: e.draftProb, targetChoice: e.targetChoice });
       }
-      newTokens.push({ id: verdict.nextToken, origin: verdict.nextOrigin, prob: verdict.nextTokenProb, pos: verdict.accepted });
+      newTokens.push({ id: verdict.nextToken, origin: verdict.nextOrigin, prob: verdict.nextTokenProb, pos: verdict.accepted, draftProb: null, targetChoice: verdict.nextTargetChoice });
 
-      // Emit tokens in order, applying stops.
+      // Emit tokens in order, applying EOS, stop strings and max_tokens; what follows the end is discarded.
       const emitted: OutputToken[] = [];
+      let textDelta = "";
+      let processed = 0;
       for (const t of newTokens) {
+        processed++;
         if (t.id === tokenizer.eosId && !params.ignoreEos) { finishReason = "eos"; break; }
         const offset = pass.offset(row, t.pos);
         const token: OutputToken = {
-          id: t.id, text: tokenizer.tokenText(t.id), origin: t.origin, prob: t.prob, step: index,
+          id: t.id, text: tokenizer.tokenText(t.id), origin: t.origin, prob: t.prob, draftProb: t.draftProb, targetChoice: t.targetChoice, step: index,
           logprob: logSoftmaxAt(pass.logits, offset, vocab, t.id),
           topLogprobs: params.topLogprobs > 0
             ? topLogSoftmax(pass.logits, offset, vocab, params.topLogprobs).map((a) => ({ ...a, text: tokenizer.tokenText(a.id) }))
@@ -119,32 +128,41 @@ export async function* generateSteps(
         output.push(token);
         emitted.push(token);
         committed.push(t.id);
-        const stop = params.stop.length > 0 ? findStop(tokenizer.decode(output.map((o) => o.id)), params.stop) : null;
-        if (stop !== null) { text = stop; finishReason = "stop"; break; }
+        textDelta += detokenizer.push(t.id);
+        if (detokenizer.stop) { finishReason = "stop"; break; }
         if (output.length >= params.maxTokens) { finishReason = "length"; break; }
       }
+      if (finishReason !== null) textDelta += detokenizer.flush();
       if (output.length > 0 && firstTokenMs === 0) firstTokenMs = performance.now() - started;
+      // The draft's rollback is reported in the step that caused it (the last step too).
+      const draftChange = proposer.rollback(committed);
+      const counts = stepCounts(paths, verdict, Math.min(processed, verdict.accepted));
 
       const record: StepRecord = {
         index,
         proposer: config.proposer,
         k,
-        paths: paths.map((p) => ({ tokens: p.tokens, draftProbs: p.draftProbs })),
+        position,
+        paths: paths.map((p) => ({ tokens: p.tokens, draftProbs: p.draftProbs, pointMass: p.tokens.map((_, d) => !p.draftDists[d]) })),
         verify: verdict,
         emitted,
+        textDelta,
+        counts,
         rollback: {
-          target: { dropped: lengthBefore - keep, lengthBefore, lengthAfter: keep },
-          draft: proposal.draftCache,
+          target: { dropped: lengthBefore - keep, evicted: 0, lengthBefore, lengthAfter: keep },
+          draft: draftChange,
         },
         timings: { draftMs, verifyMs, overheadMs: performance.now() - stepStart - draftMs - verifyMs },
         kvBytes: { target: cache.bytes, draft: proposer.kvBytes() },
       };
-      stats.add(record);
+      stats.add(counts);
       adaptive.observe(depth, verdict.accepted);
       yield record;
     }
 
-    if (finishReason !== "stop") text = tokenizer.decode(output.map((o) => o.id));
+    // Ended between steps (abort, time budget): the text held back for a possible stop is final now.
+    detokenizer.flush();
+    const text = detokenizer.text;
     return {
       text,
       tokens: output,
@@ -161,8 +179,9 @@ export async function* generateSteps(
 }
 
 /**
- * Throws a RequestError when the request cannot run as asked; called by generateSteps and, eagerly,
- * by SpecEngine.stream so that servers can answer 400 before they start streaming.
+ * Throws a RequestError when the request cannot run as asked (the context, a missing draft model).
+ * SpecEngine.stream calls it once, before the generator starts, so servers can answer 400 before
+ * they stream; the config itself was validated by its schema (engine/config.ts) before that.
  */
 export function checkRequest(models: EngineModels, promptTokens: number, params: GenerateParams, config: SpecConfig): void {
   const context = models.target.maxPositions;
@@ -175,31 +194,4 @@ export function checkRequest(models: EngineModels, promptTokens: number, params:
   if (usesDraft(config) && !models.draft) {
     throw new RequestError("proposer", `proposer ${config.proposer} needs a draft model, and none is loaded`, "config");
   }
-  checkSpecConfig(config);
-}
-
-/** The relations between SpecConfig fields that no single field's range can express. */
-export function checkSpecConfig(config: SpecConfig): void {
-  if (config.ngram.minN > config.ngram.maxN) {
-    throw new RequestError("ngram.minN", `the shortest n-gram (${config.ngram.minN}) is longer than the longest (${config.ngram.maxN})`, "config");
-  }
-  const window = config.draftWindow;
-  // Rollback drops up to kMax + 1 draft positions, which must still be inside the recent window.
-  if (window && window.recent < config.kMax + 2) {
-    throw new RequestError("draftWindow.recent", `a recent window of ${window.recent} positions cannot hold a rollback at this draft length: it needs at least ${config.kMax + 2}`, "config");
-  }
-}
-
-export function usesDraft(config: Pick<SpecConfig, "proposer">): boolean {
-  return config.proposer === "draft-model" || config.proposer === "tree";
-}
-
-/** The output text cut before the first stop string, or null when none occurs. */
-export function findStop(text: string, stops: readonly string[]): string | null {
-  let cut = -1;
-  for (const s of stops) {
-    const at = s ? text.indexOf(s) : -1;
-    if (at >= 0 && (cut < 0 || at < cut)) cut = at;
-  }
-  return cut >= 0 ? text.slice(0, cut) : null;
 }

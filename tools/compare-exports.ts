@@ -6,9 +6,7 @@
  *    difference (if any) the plain model's top-2 margin, so a near-tie flip is told from a bug.
  */
 import { parseArgs } from "node:util";
-import { CausalLM } from "../engine/runtime/causal-lm";
-import { argmax } from "../engine/sampling";
-import { TextTokenizer } from "../engine/tokenizer";
+import { argmax, loadCausalLM, TextTokenizer, type CausalLM } from "../engine";
 import { heldoutPrompts } from "../tests/support/models";
 
 function maxDiff(a: Float32Array, b: Float32Array): number {
@@ -38,8 +36,8 @@ async function greedy(model: CausalLM, prompt: number[], tokens: number): Promis
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { plain: { type: "string" }, fused: { type: "string" }, prompts: { type: "string", default: "32" }, tokens: { type: "string", default: "128" } } });
-  const plain = await CausalLM.load(values.plain!, { threads: 1 });
-  const fused = await CausalLM.load(values.fused!, { threads: 1 });
+  const plain = await loadCausalLM(values.plain!, { threads: 1 });
+  const fused = await loadCausalLM(values.fused!, { threads: 1 });
   const tok = new TextTokenizer(plain.folder.tokenizerPath, 0);
   const prompts = heldoutPrompts(Number(values.prompts)).map((p) => tok.encode(p));
 

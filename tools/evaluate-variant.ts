@@ -12,7 +12,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { basename, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { DEFAULT_DRAFT_DIR, DEFAULT_TARGET_DIR, SpecEngine } from "../engine/engine";
+import { DEFAULT_DRAFT_DIR, DEFAULT_TARGET_DIR, SpecEngine } from "../engine";
 import { heldoutDocs, heldoutPrompts } from "../tests/support/models";
 import { BLOCK, graphDescription, perplexity } from "./perplexity";
 

@@ -1,5 +1,5 @@
 /** Held-out perplexity and the card's graph description, shared by evaluate-pair.ts and evaluate-variant.ts. */
-import type { CausalLM } from "../engine/runtime/causal-lm";
+import type { CausalLM } from "../engine";
 
 export const BLOCK = 512;
 

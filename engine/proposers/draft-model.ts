@@ -6,7 +6,7 @@
  * falls below `confidence`.
  */
 import { argmax, processedProbs, sample } from "../sampling";
-import type { DraftPath, Proposal } from "../types";
+import type { CacheChange, DraftPath, Proposal } from "../types";
 import { DraftState } from "./draft-state";
 import type { ProposeInput, Proposer } from "./types";
 
@@ -20,15 +20,16 @@ export class DraftModelProposer implements Proposer {
 
   async propose(input: ProposeInput): Promise<Proposal> {
     // Greedy drafts without banned tokens: all k tokens in one onnxruntime call when the graph can.
-    if (!input.sampled && input.banned.length === 0 && this.state.canDraftInGraph) {
-      const { tokens, probs, change } = await this.state.syncAndDraft(input.tokens, input.k);
+    if (!input.sampled && noBans(input) && this.state.canDraftInGraph) {
+      const { tokens, probs } = await this.state.syncAndDraft(input.tokens, input.k);
       const path: DraftPath = { tokens: [], draftProbs: [], draftDists: [] };
       for (let i = 0; i < tokens.length; i++) {
         path.tokens.push(tokens[i]);
         path.draftProbs.push(probs[i]);
+        path.draftDists.push(undefined);
         if (probs[i] < this.confidence) break;
       }
-      return { paths: [path], draftCache: change };
+      return { paths: [path] };
     }
     const vocab = this.state.model.vocabSize;
     const synced = await this.state.sync(input.tokens);
@@ -36,16 +37,20 @@ export class DraftModelProposer implements Proposer {
     let offset = logits.length - vocab;
     const path: DraftPath = { tokens: [], draftProbs: [], draftDists: [] };
     for (let i = 0; i < input.k; i++) {
-      const dist = processedProbs(logits, offset, vocab, input.sampling, input.banned);
-      const token = input.sampled ? sample(dist, input.rng) : argmax(dist);
+      const dist = processedProbs(logits, offset, vocab, input.sampling, input.bannedAt(input.position + i));
+      const token = input.sampled ? sample(dist, input.rng.uniform("draft", input.position + i)) : argmax(dist);
       path.tokens.push(token);
       path.draftProbs.push(dist[token]);
-      if (input.sampled) path.draftDists.push(dist);
+      path.draftDists.push(input.sampled ? dist : undefined);
       if (i === input.k - 1 || dist[token] < this.confidence) break;
       ({ logits } = await this.state.feed([[token]]));
       offset = 0;
     }
-    return { paths: [path], draftCache: synced.change };
+    return { paths: [path] };
+  }
+
+  rollback(committed: readonly number[]): CacheChange {
+    return this.state.rollback(committed);
   }
 
   kvBytes(): number {
@@ -55,4 +60,10 @@ export class DraftModelProposer implements Proposer {
   dispose(): void {
     this.state.dispose();
   }
+}
+
+/** Whether no draft position of this step has banned tokens (the drafting loop cannot ban). */
+export function noBans(input: Pick<ProposeInput, "k" | "position" | "bannedAt">): boolean {
+  for (let i = 0; i < input.k; i++) if (input.bannedAt(input.position + i).length > 0) return false;
+  return true;
 }

@@ -52,6 +52,19 @@ export interface DraftLoopResult {
   logits: Float32Array;
 }
 
+/** What decides a session's numerics, recorded with every request (speclens.runtime). */
+export interface SessionRuntime {
+  onnxruntimeVersion: string;
+  executionProvider: string;
+  /** Intra-op threads as configured; 0 lets onnxruntime decide. */
+  threads: number;
+  interOpThreads: number;
+  graphOptimizationLevel: string;
+  allowSpinning: boolean;
+  /** "plain" or "fused" export (+draft-loop when the graph drafts in one call). */
+  graph: string;
+}
+
 export interface ForwardResult {
   /** [batch, seq, vocab] */
   logits: Float32Array;
@@ -75,12 +88,12 @@ export class CausalLM {
   static async load(dir: string, options: RuntimeOptions = {}): Promise<CausalLM> {
     const folder = await readModelFolder(dir);
     const settings = { threads: options.threads ?? 0, spinning: options.spinning ?? false, stopSpinningAfterRun: options.stopSpinningAfterRun ?? true };
-    const session = await ort.InferenceSession.create(folder.onnxPath, {
+    const sessionOptions = {
       executionProviders: [options.executionProvider ?? "cpu"],
       intraOpNumThreads: settings.threads,
       interOpNumThreads: 1,
-      graphOptimizationLevel: "all",
-      logSeverityLevel: 3,
+      graphOptimizationLevel: "all" as const,
+      logSeverityLevel: 3 as const,
       enableProfiling: options.profilePrefix !== undefined,
       profileFilePrefix: options.profilePrefix,
       extra: {
@@ -89,7 +102,8 @@ export class CausalLM {
           ...(settings.spinning && settings.stopSpinningAfterRun ? { force_spinning_stop: "1" } : {}),
         },
       },
-    });
+    };
+    const session = await ort.InferenceSession.create(folder.onnxPath, sessionOptions);
     for (const name of REQUIRED_INPUTS) {
       if (!session.inputNames.includes(name)) throw new Error(`${folder.onnxPath}: graph has no input ${name}`);
     }
@@ -114,13 +128,26 @@ export class CausalLM {
       treeMask: graph?.tree_mask === true,
       draftLoop: graph?.draft_loop === true && session.outputNames.includes("draft_tokens"),
     };
-    return new CausalLM(folder, session, kvShape, c.vocab_size, session.inputNames.includes("position_ids"), features, settings);
+    const model = new CausalLM(folder, session, kvShape, c.vocab_size, session.inputNames.includes("position_ids"), features, settings);
+    model.runtime = {
+      onnxruntimeVersion: ort.env.versions?.node ?? ort.env.versions?.common ?? "unknown",
+      executionProvider: sessionOptions.executionProviders[0],
+      threads: sessionOptions.intraOpNumThreads,
+      interOpThreads: sessionOptions.interOpNumThreads,
+      graphOptimizationLevel: sessionOptions.graphOptimizationLevel,
+      allowSpinning: settings.spinning,
+      graph: features.format + (features.draftLoop ? "+draft-loop" : ""),
+    };
+    return model;
   }
 
   /** Ends onnxruntime profiling (when loaded with profilePrefix); the profile file is written then. */
   endProfiling(): void {
     this.session.endProfiling();
   }
+
+  /** The session's runtime identity (set by load). */
+  runtime!: SessionRuntime;
 
   get id(): ModelId {
     return this.folder.id;

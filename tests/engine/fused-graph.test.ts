@@ -111,7 +111,7 @@ describe("tree drafting in the graph", () => {
       const inGraph = new TreeProposer(new DraftState(draft, null), 2, 4, branchMinProb, 0);
       // A window the prompt never fills turns the drafting loop off: the level-by-level reference.
       const perLevel = new TreeProposer(new DraftState(draft, { sink: 4, recent: 400 }), 2, 4, branchMinProb, 0);
-      const input = { tokens: prompt, k: 4, sampling: GREEDY, sampled: false, banned: [], rng: createRng(1) };
+      const input = { tokens: prompt, k: 4, sampling: GREEDY, sampled: false, position: 0, bannedAt: () => [], rng: createRng(1) };
       const a = await inGraph.propose(input);
       const b = await perLevel.propose(input);
       expect(a.paths.map((p) => p.tokens)).toEqual(b.paths.map((p) => p.tokens));

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CausalLM } from "@/engine/runtime/causal-lm";
+import { combinedModelHash } from "@/engine/runtime/model-folder";
 import { TextTokenizer } from "@/engine/tokenizer";
 import { DRAFT_DIR, TARGET_DIR, heldoutDocs } from "../support/models";
 
@@ -44,7 +45,9 @@ describe("the shipped model pair", () => {
   it("loads both models, reads their KV shape from the graph and identifies them by sha256", () => {
     for (const model of [target, draft]) {
       expect(model.kvShape.numLayers).toBe(model.folder.config.num_hidden_layers);
-      expect(model.id.sha256).toBe(createHash("sha256").update(readFileSync(model.folder.onnxPath)).digest("hex"));
+      // model_id covers model.onnx, tokenizer.json and config.json (foundations); each file by its sha256.
+      expect(model.id.files?.["model.onnx"]).toBe(createHash("sha256").update(readFileSync(model.folder.onnxPath)).digest("hex"));
+      expect(model.id.sha256).toBe(combinedModelHash(model.id.files ?? {}));
       expect(model.vocabSize).toBe(tokenizer.eosId >= 0 ? target.vocabSize : -1);
     }
   });

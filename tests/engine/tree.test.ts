@@ -51,7 +51,7 @@ function scriptedDraft(script: Script): CausalLM {
   return fake as unknown as CausalLM;
 }
 
-const input = (tokens: number[], k: number) => ({ tokens, k, sampling: GREEDY, sampled: false, banned: [], rng: createRng(0) });
+const input = (tokens: number[], k: number) => ({ tokens, k, sampling: GREEDY, sampled: false, position: 0, bannedAt: () => [], rng: createRng(0) });
 
 describe("tree proposer", () => {
   // After the prompt [0, 1, 1] the draft is sure of 2 then 3, hesitates between 4 and 5, then is sure
@@ -86,8 +86,9 @@ describe("tree proposer", () => {
     await tree.propose(input([0, 1, 1], 4));
     // The target took the sibling's 5 at the fork and recovered 7 instead of its 6: the sibling's row,
     // not the main path's, must carry on, so the draft sees ...5, 7 and proposes 3.
+    const change = tree.rollback([0, 1, 1, 2, 3, 5, 7]);
     const next = await tree.propose(input([0, 1, 1, 2, 3, 5, 7], 1));
-    expect(next.draftCache).toMatchObject({ dropped: 0, lengthBefore: 6, lengthAfter: 6 });
+    expect(change).toMatchObject({ dropped: 0, evicted: 0, lengthBefore: 6, lengthAfter: 6 });
     expect(next.paths.map((p) => p.tokens)).toEqual([[3]]);
   });
 });

@@ -5,11 +5,11 @@ import { distsFromArrays, verifyPaths as verifyArrays, type VerifyOptions } from
 
 const V = 4;
 const dist = (...p: number[]) => Float32Array.from(p);
-const path = (tokens: number[], draftDists: Float32Array[] = []): DraftPath =>
+const path = (tokens: number[], draftDists: (Float32Array | undefined)[] = []): DraftPath =>
   ({ tokens, draftProbs: tokens.map(() => 1), draftDists });
 const verifyPaths = (paths: DraftPath[], target: Float32Array[][], opts: VerifyOptions) =>
   verifyArrays(paths, distsFromArrays(target), opts);
-const greedy: VerifyOptions = { mode: "greedy", lossyThreshold: 0, sampled: false, rng: createRng(1) };
+const greedy: VerifyOptions = { mode: "greedy", lossyThreshold: 0, sampled: false, rng: createRng(1), position: 0 };
 
 describe("greedy verification", () => {
   it("accepts the matching prefix and emits the target's argmax as the recovered token", () => {
@@ -71,9 +71,9 @@ describe("lossy verification", () => {
 /** Empirical distribution of the first emitted token over many seeded verifications. */
 function firstTokenFrequencies(paths: (rng: ReturnType<typeof createRng>) => DraftPath[], target: Float32Array[][], trials: number) {
   const counts = new Array(V).fill(0);
-  const rng = createRng(42);
   for (let i = 0; i < trials; i++) {
-    const v = verifyPaths(paths(rng), target, { mode: "sampling", lossyThreshold: 0, sampled: true, rng });
+    const rng = createRng(i);
+    const v = verifyPaths(paths(rng), target, { mode: "sampling", lossyThreshold: 0, sampled: true, rng, position: 0 });
     const acceptedFirst = v.examined.find((e) => e.depth === 0 && e.outcome === "accepted");
     counts[acceptedFirst ? acceptedFirst.token : v.nextToken]++;
   }
@@ -90,7 +90,7 @@ describe("lossless speculative sampling", () => {
   it("reproduces the target distribution when drafts are sampled from q (Leviathan et al.)", () => {
     const target = [[p, dist(0.25, 0.25, 0.25, 0.25)]];
     const sampleQ = (rng: ReturnType<typeof createRng>) => {
-      const u = rng.next();
+      const u = rng.uniform("draft", 0);
       let acc = 0;
       for (let t = 0; t < V; t++) if (u < (acc += q[t])) return t;
       return V - 1;
@@ -109,7 +109,7 @@ describe("lossless speculative sampling", () => {
     // The sibling is chosen after the main draw (the most probable other token under q), as the tree does.
     const target = [[p, dist(0.25, 0.25, 0.25, 0.25)], [p, dist(0.25, 0.25, 0.25, 0.25)]];
     const sampleQ = (rng: ReturnType<typeof createRng>) => {
-      const u = rng.next();
+      const u = rng.uniform("draft", 0);
       let acc = 0;
       for (let t = 0; t < V; t++) if (u < (acc += q[t])) return t;
       return V - 1;
@@ -124,10 +124,9 @@ describe("lossless speculative sampling", () => {
 
   it("a draft that disagrees with the target is rejected in proportion to its excess mass", () => {
     // A point mass on token 3 (p = 0.1) must be accepted about 10% of the time.
-    const rng = createRng(7);
     let accepted = 0;
     for (let i = 0; i < 20_000; i++) {
-      accepted += verifyPaths([path([3])], [[p, p]], { mode: "sampling", lossyThreshold: 0, sampled: true, rng }).accepted;
+      accepted += verifyPaths([path([3])], [[p, p]], { mode: "sampling", lossyThreshold: 0, sampled: true, rng: createRng(i), position: 0 }).accepted;
     }
     expect(Math.abs(accepted / 20_000 - 0.1)).toBeLessThan(0.01);
   });

@@ -1,10 +1,10 @@
 import "server-only";
 import { ROOT_CONTEXT, context, type Span } from "@opentelemetry/api";
 import { flushTraces } from "@/db/tracing/runtime";
-import type { SpecEngine } from "@/engine/engine";
-import { checkSpecConfig, usesDraft } from "@/engine/generate";
-import { A, traceGeneration } from "@/engine/telemetry";
-import type { GenerateParams, GenerateResult, SpecConfig, StepRecord } from "@/engine/types";
+import type { SpecEngine } from "@/engine";
+import { usesDraft } from "@/engine";
+import { A, traceGeneration } from "@/engine";
+import type { GenerateParams, GenerateResult, SpecConfig, StepRecord } from "@/engine";
 import { getEngine } from "../engine";
 import { admissionQueue, effectiveTimeBudget } from "./limits";
 import { servingMetrics } from "./metrics";
@@ -46,8 +46,7 @@ export interface GenerationHandle {
 
 export async function startGeneration(request: GenerationRequest): Promise<GenerationHandle> {
   const arrivedAt = performance.now();
-  // Bad input is a 400 whether or not the models load.
-  checkSpecConfig(request.config);
+  // The config was validated by the route (engine/config.ts); bad input was a 400 before the models load.
   const engine = await getEngine();
   const promptIds = typeof request.prompt === "string" ? engine.tokenizer.encode(request.prompt) : request.prompt;
   const params: GenerateParams = { ...request.params, timeBudgetMs: effectiveTimeBudget(request.params.timeBudgetMs) };
@@ -83,6 +82,7 @@ export async function startGeneration(request: GenerationRequest): Promise<Gener
     endpoint: request.endpoint,
     operation: request.operation,
     configVersion: request.configVersion,
+    runtime: engine.runtime(),
   };
   // Each generation is its own trace (a root span), whatever HTTP span Next.js may have open.
   const traced = context.with(ROOT_CONTEXT, () => traceGeneration(queued(), info, (s) => (span = s)));

@@ -1,7 +1,7 @@
 import "server-only";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import { tracingReport } from "@/db/tracing/runtime";
-import type { GenerateResult, StepRecord } from "@/engine/types";
+import type { GenerateResult, StepRecord } from "@/engine";
 import { loadedModels } from "../engine";
 import { admissionQueue } from "./limits";
 
@@ -100,16 +100,16 @@ class ServingMetrics {
   observeStep(step: StepRecord): void {
     const proposer = step.proposer;
     this.steps.inc({ proposer });
-    const drafted = step.paths.reduce((n, p) => n + p.tokens.length, 0);
+    // The engine counted the step once (engine/stats.ts stepCounts); the trace stores the same numbers.
+    const { drafted, accepted, draftedAt, acceptedAt } = step.counts;
     if (drafted === 0) return;
     this.drafts.inc({ proposer });
     this.draftTokens.inc({ proposer }, drafted);
-    this.acceptedTokens.inc({ proposer }, step.verify.accepted);
-    const depth = Math.max(...step.paths.map((p) => p.tokens.length));
-    for (let i = 0; i < depth; i++) {
-      this.draftedPerPos.inc({ proposer, position: String(i) });
-      if (i < step.verify.accepted) this.acceptedPerPos.inc({ proposer, position: String(i) });
-    }
+    this.acceptedTokens.inc({ proposer }, accepted);
+    draftedAt.forEach((d, i) => {
+      if (d > 0) this.draftedPerPos.inc({ proposer, position: String(i) }, d);
+      if (acceptedAt[i] > 0) this.acceptedPerPos.inc({ proposer, position: String(i) }, acceptedAt[i]);
+    });
   }
 
   observeRequest(endpoint: string, result: GenerateResult, timing: { queueMs: number; totalMs: number; firstTokenMs: number | null }): void {
