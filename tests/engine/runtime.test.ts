@@ -42,12 +42,14 @@ async function crossEntropy(model: CausalLM, ids: number[]): Promise<number> {
 }
 
 describe("the shipped model pair", () => {
-  it("loads both models, reads their KV shape from the graph and identifies them by sha256", () => {
+  it("loads both models, reads their KV shape from the graph and identifies them by the sha256 of model.onnx, tokenizer.json and config.json", () => {
+    const sha = (path: string) => createHash("sha256").update(readFileSync(path)).digest("hex");
     for (const model of [target, draft]) {
       expect(model.kvShape.numLayers).toBe(model.folder.config.num_hidden_layers);
-      // model_id covers model.onnx, tokenizer.json and config.json (foundations); each file by its sha256.
-      expect(model.id.files?.["model.onnx"]).toBe(createHash("sha256").update(readFileSync(model.folder.onnxPath)).digest("hex"));
-      expect(model.id.sha256).toBe(combinedModelHash(model.id.files ?? {}));
+      const files = { "model.onnx": sha(model.folder.onnxPath), "tokenizer.json": sha(model.folder.tokenizerPath), "config.json": sha(`${model.folder.dir}/config.json`) };
+      expect(model.id.files).toEqual(files);
+      expect(model.id.sha256).toBe(combinedModelHash(files));
+      expect(model.id.sha256).not.toBe(files["model.onnx"]);
       expect(model.vocabSize).toBe(tokenizer.eosId >= 0 ? target.vocabSize : -1);
     }
   });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { createRng } from "@/engine/rng";
 import type { DraftPath } from "@/engine/types";
+import { sample } from "@/engine/sampling";
 import { distsFromArrays, verifyPaths as verifyArrays, type VerifyOptions } from "@/engine/verify";
 
 const V = 4;
@@ -129,5 +130,65 @@ describe("lossless speculative sampling", () => {
       accepted += verifyPaths([path([3])], [[p, p]], { mode: "sampling", lossyThreshold: 0, sampled: true, rng: createRng(i), position: 0 }).accepted;
     }
     expect(Math.abs(accepted / 20_000 - 0.1)).toBeLessThan(0.01);
+  });
+});
+
+describe("records that recompute the decision", () => {
+  const p = dist(0.5, 0.2, 0.2, 0.1);
+  const q = dist(0.1, 0.6, 0.1, 0.2);
+
+  it("every examined token: accepted iff uniform < acceptProb; acceptProb is min(1, p/q) or the residual's p'", () => {
+    let checked = 0;
+    for (let seed = 0; seed < 2000; seed++) {
+      const rng = createRng(seed);
+      const main = sample(q, rng.uniform("draft", 0));
+      const sibling = main === 1 ? 3 : 1;
+      const v = verifyPaths([path([main], [q]), path([sibling])], [[p, p], [p, p]], { mode: "sampling", lossyThreshold: 0, sampled: true, rng, position: 0 });
+      const [first, second] = v.examined;
+      expect(first).toMatchObject({ pointMass: false, draftProb: 1, acceptProb: Math.min(1, p[main] / q[main]) });
+      expect(first.outcome === "accepted").toBe(first.uniform < first.acceptProb);
+      expect(first.uniform).toBe(rng.uniform("accept", 0, 0));
+      if (second) {
+        // The residual after rejecting a sample from q: norm(max(0, p - q)).
+        const residual = Array.from(p, (x, i) => Math.max(0, x - q[i]));
+        const total = residual.reduce((a, b) => a + b, 0);
+        expect(second.pointMass).toBe(true);
+        expect(second.acceptProb).toBeCloseTo(residual[sibling] / total, 6);
+        expect(second.outcome === "accepted").toBe(second.uniform < second.acceptProb);
+        checked++;
+      }
+      // What the target alone would have emitted at this position: its draw with uniform("target", 0).
+      expect(first.targetChoice.token).toBe(sample(p, rng.uniform("target", 0)));
+    }
+    expect(checked).toBeGreaterThan(100);
+  });
+
+  it("sampled-lossy: the lossless test first, and exactly the acceptances beyond it are lossy-accepted", () => {
+    let lossy = 0;
+    for (let seed = 0; seed < 2000; seed++) {
+      const rng = createRng(seed);
+      const token = sample(q, rng.uniform("draft", 0));
+      const v = verifyPaths([path([token], [q])], [[p, p]], { mode: "lossy", lossyThreshold: 0.15, sampled: true, rng, position: 0 });
+      const e = v.examined[0];
+      const passes = e.uniform < e.acceptProb;
+      expect(e.outcome).toBe(passes ? "accepted" : p[token] >= 0.15 ? "lossy-accepted" : "rejected");
+      if (e.outcome === "lossy-accepted") lossy++;
+    }
+    expect(lossy).toBeGreaterThan(0);
+  });
+
+  it("a residual that sums to zero falls back to p instead of drawing token 0", () => {
+    // q covers p everywhere (p - q <= 0), as rounding can make it: the recovered token must follow p.
+    const pOnly = dist(0, 0, 1, 0);
+    const qAll = dist(0, 0, 1, 0);
+    const counts = [0, 0, 0, 0];
+    for (let seed = 0; seed < 200; seed++) {
+      // A "rejection" of a point mass whose p' is 1 happens only through rounding; force it with an RNG double.
+      const rng = { uniform: (purpose: string) => (purpose === "accept" ? 0.999999 : createRng(seed).uniform("residual", 0)) };
+      const v = verifyPaths([path([2], [qAll])], [[Float32Array.from([0, 0, 0.9999, 0]), pOnly]], { mode: "sampling", lossyThreshold: 0, sampled: true, rng, position: 0 });
+      if (v.nextOrigin === "recovered") counts[v.nextToken]++;
+    }
+    expect(counts[0]).toBe(0);
+    expect(counts[2]).toBeGreaterThan(0);
   });
 });
