@@ -14,6 +14,7 @@ import type { Proposer } from "./proposers";
 import { createRng, type Rng } from "./rng";
 import type { CausalLM } from "./runtime/causal-lm";
 import type { KvCache } from "./runtime/kv-cache";
+import { verifyPass } from "./runtime/target-pass";
 import { logSoftmaxAt, processedProbs, topLogSoftmax, type SamplingParams } from "./sampling";
 import { Detokenizer } from "./detokenizer";
 import { AdaptiveK, SpecStats, stepCounts } from "./stats";
@@ -21,6 +22,7 @@ import type { TextTokenizer } from "./tokenizer";
 import type {
   FinishReason, GenerateParams, GenerateResult, OutputToken, SpecConfig, StepRecord, TargetChoice, TokenOrigin, VerifyMode,
 } from "./types";
+import { FallbackMonitor, type FallbackRule } from "./guardrails";
 import { verifyPaths } from "./verify";
 
 export interface EngineModels {
@@ -35,12 +37,18 @@ export function effectiveMode(config: SpecConfig, params: GenerateParams): Verif
   return params.temperature > 0 ? "sampling" : "greedy";
 }
 
+/** Guardrail rules the engine enforces inside a request (the rest are enforced around it, by the server). */
+export interface EngineRules {
+  fallback?: FallbackRule | null;
+}
+
 export async function* generateSteps(
   models: EngineModels,
   promptIds: readonly number[],
   params: GenerateParams,
   config: SpecConfig,
   signal?: AbortSignal,
+  rules: EngineRules = {},
 ): AsyncGenerator<StepRecord, GenerateResult> {
   const started = performance.now();
   const { target, tokenizer } = models;
@@ -56,6 +64,8 @@ export async function* generateSteps(
   const output: OutputToken[] = [];
   const stats = new SpecStats();
   const adaptive = new AdaptiveK(config.kMax, config.adaptiveK);
+  // Once the fallback rule trips, no more drafts: every later step is one plain target pass.
+  const fallback = new FallbackMonitor(rules.fallback ?? null);
   const detokenizer = new Detokenizer(tokenizer, params.stop);
   // min_tokens bans EOS per output position, on the draft and the verify side alike: a step that
   // crosses min_tokens may emit EOS at the positions past it, exactly as target-only decoding would.
@@ -75,37 +85,31 @@ export async function* generateSteps(
       const stepStart = performance.now();
       const position = output.length;
       const remaining = params.maxTokens - position;
-      const k = Math.min(adaptive.k, remaining - 1);
+      const k = fallback.off ? 0 : Math.min(adaptive.k, remaining - 1);
 
       const proposal = k > 0
         ? await proposer.propose({ tokens: committed, k, sampling, sampled, position, bannedAt, rng })
         : { paths: [] };
       const draftMs = performance.now() - stepStart;
 
-      // Verify every path in one target pass: batch rows share the cached prefix.
+      // Verify every path in one target pass (a tree mask or batch rows; runtime/target-pass.ts).
       const paths = proposal.paths;
       const depth = Math.max(0, ...paths.map((p) => p.tokens.length));
       const last = committed[committed.length - 1];
-      const rows = (paths.length > 0 ? paths : [{ tokens: [] as number[] }]).map((p) =>
-        [last, ...p.tokens, ...new Array(depth - p.tokens.length).fill(tokenizer.eosId)]);
-      const cachedBefore = cache.length;
-      cache = cache.repeatRow0(rows.length);
       const verifyStart = performance.now();
-      const pass = await target.forward(rows, cache, committed.length - 1);
-      cache = pass.cache;
+      const pass = await verifyPass(target, cache, last, paths, committed.length - 1, tokenizer.eosId);
       const verifyMs = performance.now() - verifyStart;
 
       const vocab = target.vocabSize;
-      const seq = depth + 1;
       const dist = (r: number, pos: number) =>
-        processedProbs(pass.out.logits, (r * seq + pos) * vocab, vocab, sampling, bannedAt(position + pos));
+        processedProbs(pass.logits, pass.offset(r, pos), vocab, sampling, bannedAt(position + pos));
       const verdict = verifyPaths(paths, dist, { mode, lossyThreshold: config.lossyThreshold, sampled, rng, position });
 
-      // Roll back the target cache to the committed prefix of the winning row.
+      // Roll back the target cache to the committed prefix of the winning path.
       const row = Math.max(0, verdict.pathIndex);
-      const keep = cachedBefore + 1 + verdict.accepted;
-      const lengthBefore = cache.length;
-      cache = cache.selectRow(row, keep);
+      const lengthBefore = pass.lengthAfterPass;
+      cache = pass.keep(row, verdict.accepted);
+      const keep = cache.length;
 
       const chosen = paths[row]?.tokens ?? [];
       const newTokens: { id: number; origin: TokenOrigin; prob: number; pos: number; draftProb: number | null; targetChoice: TargetChoice }[] = [];
@@ -122,12 +126,12 @@ export async function* generateSteps(
       for (const t of newTokens) {
         processed++;
         if (t.id === tokenizer.eosId && !params.ignoreEos) { finishReason = "eos"; break; }
-        const offset = (row * seq + t.pos) * vocab;
+        const offset = pass.offset(row, t.pos);
         const token: OutputToken = {
           id: t.id, text: tokenizer.tokenText(t.id), origin: t.origin, prob: t.prob, draftProb: t.draftProb, targetChoice: t.targetChoice, step: index,
-          logprob: logSoftmaxAt(pass.out.logits, offset, vocab, t.id),
+          logprob: logSoftmaxAt(pass.logits, offset, vocab, t.id),
           topLogprobs: params.topLogprobs > 0
-            ? topLogSoftmax(pass.out.logits, offset, vocab, params.topLogprobs).map((a) => ({ ...a, text: tokenizer.tokenText(a.id) }))
+            ? topLogSoftmax(pass.logits, offset, vocab, params.topLogprobs).map((a) => ({ ...a, text: tokenizer.tokenText(a.id) }))
             : [],
         };
         output.push(token);
@@ -160,6 +164,9 @@ export async function* generateSteps(
         timings: { draftMs, verifyMs, overheadMs: performance.now() - stepStart - draftMs - verifyMs },
         kvBytes: { target: cache.bytes, draft: proposer.kvBytes() },
       };
+      // The same counts as the summary and /metrics: one definition of acceptance.
+      const acted = fallback.observe(index, counts.drafted, counts.accepted);
+      if (acted) record.guardrail = acted;
       stats.add(counts);
       adaptive.observe(depth, verdict.accepted);
       yield record;

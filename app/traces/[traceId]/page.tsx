@@ -10,6 +10,7 @@ import { formatModelId } from "@/engine";
 import { TraceExplorer } from "../_components/TraceExplorer";
 import { buildTraceView, tokenTextFor } from "../_lib/trace-view";
 import "../explorer.css";
+import { GuardrailEvents } from "./GuardrailEvents";
 
 export const dynamic = "force-dynamic";
 
@@ -161,6 +162,7 @@ export default async function TracePage({ params }: Props) {
 
           <OriginLegend />
           <TraceExplorer view={view} />
+          <GuardrailEvents traceId={traceId} />
         </>
       )}
     </>
