@@ -77,7 +77,7 @@ sorted file order is 7 mod 20 (25 documents, 5%) are held out and never trained 
 models/eval/heldout.jsonl and supply every evaluation and benchmark prompt.
 
 ## Reproduce
-\`bash tools/train/retrain.sh\` (see the README section "Retraining the shipped models")${c.speclens_graph?.format === "fused"
+\`bash tools/train/retrain.sh\` (see tools/train/README.md)${c.speclens_graph?.format === "fused"
     ? `, then \`/usr/bin/python3 tools/train/export_fused.py --src <plain export> --out <this folder>${c.speclens_graph.draft_loop ? " --draft-loop" : ""}\` (docs/engine-performance.md)`
     : ""}; the figures above are measured by \`npx tsx tools/evaluate-pair.ts\`, which rewrites this card.
 `;

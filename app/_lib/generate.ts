@@ -23,6 +23,8 @@ export const generateBodySchema = z.strictObject({
   time_budget_ms: z.number().int().min(0).default(0),
   top_logprobs: z.number().int().min(0).max(20).default(0),
   config: z.union([z.string().min(1).max(64), z.number().int().min(1)]).optional(),
+  /** Server-sent events, one per speculative step (see app/_lib/generate-stream.ts). */
+  stream: z.boolean().default(false),
   ...specOverridesShape,
 });
 

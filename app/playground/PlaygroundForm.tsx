@@ -19,11 +19,39 @@ interface GenerateResponse {
   tokens: StripToken[];
 }
 
-/** Prompt form -> POST /api/generate -> the completion coloured by token origin, with its trace. */
+/** Server-sent events from a fetch body: yields {event, data} as each event completes. */
+async function* sseEvents(body: ReadableStream<Uint8Array>): AsyncGenerator<{ event: string; data: string }> {
+  const reader = body.getReader();
+  const decoder = new TextDecoder();
+  let buffer = "";
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return;
+    buffer += decoder.decode(value, { stream: true });
+    let end: number;
+    while ((end = buffer.indexOf("\n\n")) >= 0) {
+      const block = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      let event = "message";
+      const data: string[] = [];
+      for (const line of block.split("\n")) {
+        if (line.startsWith("event: ")) event = line.slice(7);
+        else if (line.startsWith("data: ")) data.push(line.slice(6));
+      }
+      if (data.length > 0) yield { event, data: data.join("\n") };
+    }
+  }
+}
+
+/**
+ * Prompt form -> POST /api/generate with stream: true -> tokens appear as the verifier accepts them,
+ * coloured by origin, then the summary and the link to the trace.
+ */
 export function PlaygroundForm() {
   const [running, setRunning] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [result, setResult] = useState<GenerateResponse | null>(null);
+  const [live, setLive] = useState<{ traceId: string; tokens: StripToken[]; steps: number } | null>(null);
 
   async function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -36,14 +64,30 @@ export function PlaygroundForm() {
       temperature: Number(form.get("temperature")),
       seed: Number(form.get("seed")),
       k_max: Number(form.get("k_max")),
+      stream: true,
     };
     setRunning(true);
     setError(null);
+    setResult(null);
+    setLive(null);
     try {
       const response = await fetch("/api/generate", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
-      const json = (await response.json()) as GenerateResponse & { error?: { message: string } };
-      if (!response.ok) throw new Error(json.error?.message ?? `HTTP ${response.status}`);
-      setResult(json);
+      if (!response.ok || !response.body) {
+        const json = (await response.json()) as { error?: { message: string } };
+        throw new Error(json.error?.message ?? `HTTP ${response.status}`);
+      }
+      let tokens: StripToken[] = [];
+      for await (const { event, data } of sseEvents(response.body)) {
+        const payload = JSON.parse(data);
+        if (event === "start") setLive({ traceId: payload.trace_id, tokens: [], steps: 0 });
+        if (event === "step") {
+          tokens = tokens.concat(payload.tokens as StripToken[]);
+          const snapshot = tokens;
+          setLive((prev) => (prev ? { ...prev, tokens: snapshot, steps: payload.step + 1 } : prev));
+        }
+        if (event === "done") setResult(payload as GenerateResponse);
+        if (event === "error") throw new Error(payload.error?.message ?? "generation failed");
+      }
     } catch (e) {
       setError(e instanceof Error ? e.message : String(e));
     } finally {
@@ -98,6 +142,15 @@ export function PlaygroundForm() {
             {error}
           </p>
         )}
+        {live && !result && (
+          <div data-testid="playground-live">
+            <OriginLegend />
+            <TokenStrip tokens={live.tokens} />
+            <p className="muted">
+              {live.steps} steps, {live.tokens.length} tokens so far · trace <span className="mono">{live.traceId}</span>
+            </p>
+          </div>
+        )}
         {result ? (
           <div data-testid="playground-result">
             <OriginLegend />
@@ -130,7 +183,7 @@ export function PlaygroundForm() {
               </dd>
             </dl>
           </div>
-        ) : (
+        ) : live ? null : (
           <EmptyState title="No generation yet">
             Write a prompt and press Generate: it runs through the embedded speculative-decoding engine under the chosen config version
             (its proposer and draft length overridden by the fields above), and the completion appears here

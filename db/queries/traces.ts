@@ -1,108 +1,14 @@
-import { and, asc, desc, eq, gte, like, lt, lte, or, sql, type SQL } from "drizzle-orm";
+import { asc, eq, sql } from "drizzle-orm";
 import type { SpecLensDb } from "../client";
-import { requests, spanEvents, spans, steps, tokens, type RequestRow, type StepRow } from "../schema";
+import { requests, spans, steps, tokens, type RequestRow, type StepRow } from "../schema";
 
 /*
- * Read side of the derived tables: the trace list (filters + keyset pagination) and one trace in full.
+ * Read side of the derived tables: one trace in full (the list lives in trace-list.ts).
  * Used by GET /api/traces, GET /api/traces/{traceId} and the Traces pages alike.
  */
 
-export const TRACE_ID_PATTERN = /^[0-9a-f]{32}$/;
-export const MAX_TRACE_LIMIT = 200;
-
-export interface TraceFilters {
-  proposer?: string;
-  /** Matches the target or the draft: model name, model_id ("name@sha256:…") or full sha256. */
-  model?: string;
-  finishReason?: string;
-  node?: string;
-  /** Request start, ns since the Unix epoch, inclusive bounds. */
-  sinceNs?: bigint;
-  untilNs?: bigint;
-  minAcceptance?: number;
-  maxAcceptance?: number;
-  limit?: number;
-  /** Opaque cursor from a previous page's nextCursor. */
-  cursor?: string;
-}
-
-export type TraceListItem = Pick<
-  RequestRow,
-  | "traceId" | "node" | "startNs" | "endNs" | "endpoint" | "operation" | "proposer" | "verifyMode" | "targetModelId"
-  | "draftModelId" | "inputTokens" | "outputTokens" | "finishReason" | "statusCode" | "steps" | "acceptanceRate"
-  | "meanAcceptanceLength" | "totalMs" | "cancelled" | "configVersion"
-> & { promptPreview: string };
-
-export interface TracePage {
-  items: TraceListItem[];
-  /** Pass as `cursor` for the next (older) page; null on the last page. */
-  nextCursor: string | null;
-}
-
-/** Cursor = base64url of [start_ns, trace_id] of the last row: pages stay stable while traces arrive. */
-export function encodeCursor(startNs: bigint, traceId: string): string {
-  return Buffer.from(JSON.stringify([startNs.toString(), traceId])).toString("base64url");
-}
-
-export function decodeCursor(cursor: string): { startNs: bigint; traceId: string } {
-  try {
-    const [ns, id] = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as [unknown, unknown];
-    if (typeof ns === "string" && /^\d{1,20}$/.test(ns) && typeof id === "string" && TRACE_ID_PATTERN.test(id)) {
-      return { startNs: BigInt(ns), traceId: id };
-    }
-  } catch {
-    // fall through to the error below
-  }
-  throw new RangeError("cursor is not one returned by this API");
-}
-
-function filterConditions(f: TraceFilters): SQL[] {
-  const where: SQL[] = [];
-  if (f.proposer) where.push(eq(requests.proposer, f.proposer));
-  if (f.finishReason) where.push(eq(requests.finishReason, f.finishReason));
-  if (f.node) where.push(eq(requests.node, f.node));
-  if (f.model) {
-    const m = f.model;
-    where.push(
-      or(
-        eq(requests.targetModelId, m), eq(requests.draftModelId, m), eq(requests.targetSha256, m), eq(requests.draftSha256, m),
-        like(requests.targetModelId, `${m}@%`), like(requests.draftModelId, `${m}@%`),
-      )!,
-    );
-  }
-  if (f.sinceNs !== undefined) where.push(gte(requests.startNs, f.sinceNs));
-  if (f.untilNs !== undefined) where.push(lte(requests.startNs, f.untilNs));
-  if (f.minAcceptance !== undefined) where.push(gte(requests.acceptanceRate, f.minAcceptance));
-  if (f.maxAcceptance !== undefined) where.push(lte(requests.acceptanceRate, f.maxAcceptance));
-  if (f.cursor) {
-    const c = decodeCursor(f.cursor);
-    where.push(or(lt(requests.startNs, c.startNs), and(eq(requests.startNs, c.startNs), lt(requests.traceId, c.traceId)))!);
-  }
-  return where;
-}
-
-/** Requests, newest first, one page at a time. Throws RangeError on a malformed cursor. */
-export function listTraces(db: SpecLensDb, filters: TraceFilters = {}): TracePage {
-  const limit = Math.max(1, Math.min(filters.limit ?? 50, MAX_TRACE_LIMIT));
-  const rows = db
-    .select({
-      traceId: requests.traceId, node: requests.node, startNs: requests.startNs, endNs: requests.endNs,
-      endpoint: requests.endpoint, operation: requests.operation, proposer: requests.proposer,
-      verifyMode: requests.verifyMode, targetModelId: requests.targetModelId, draftModelId: requests.draftModelId,
-      inputTokens: requests.inputTokens, outputTokens: requests.outputTokens, finishReason: requests.finishReason,
-      statusCode: requests.statusCode, steps: requests.steps, acceptanceRate: requests.acceptanceRate,
-      meanAcceptanceLength: requests.meanAcceptanceLength, totalMs: requests.totalMs, cancelled: requests.cancelled,
-      configVersion: requests.configVersion, promptPreview: sql<string>`substr(${requests.prompt}, 1, 120)`,
-    })
-    .from(requests)
-    .where(and(...filterConditions(filters)))
-    .orderBy(desc(requests.startNs), desc(requests.traceId))
-    .limit(limit + 1)
-    .all();
-  const items = rows.slice(0, limit);
-  const last = items.at(-1);
-  return { items, nextCursor: rows.length > limit && last ? encodeCursor(last.startNs, last.traceId) : null };
-}
+export { decodeCursor, encodeCursor, listRawTraces, listTraces, MAX_TRACE_LIMIT, TRACE_ID_PATTERN, TRACE_SORTS, TRACE_STATUSES, traceFacets } from "./trace-list";
+export type { RawTraceItem, TraceFilters, TraceListItem, TracePage, TraceSort, TraceStatus } from "./trace-list";
 
 export interface ExaminedPosition {
   path: number | null;
@@ -111,6 +17,12 @@ export interface ExaminedPosition {
   outcome: string | null;
   targetProb: number | null;
   targetArgmax: boolean;
+  /** Recorded by newer engines: what the target alone would emit here, the proposer's probability, the test. */
+  targetChoice?: { token: number | null; prob: number | null };
+  draftProb?: number | null;
+  pointMass?: boolean;
+  acceptProb?: number | null;
+  uniform?: number | null;
 }
 
 export interface StepDetail {
@@ -149,6 +61,10 @@ export interface TokenDetail {
   origin: string;
   prob: number | null;
   logprob: number | null;
+  /** The proposer's probability, for a drafted token (null otherwise or when not recorded). */
+  draftProb: number | null;
+  /** What the target alone would have emitted at this position, when recorded. */
+  targetChoice: { token: number; prob: number | null } | null;
 }
 
 export interface SpanSummary {
@@ -219,7 +135,9 @@ export function getTrace(db: SpecLensDb, traceId: string): TraceDetail | null {
     .select({
       spanId: spans.spanId, parentSpanId: spans.parentSpanId, name: spans.name, startNs: spans.startTimeNs,
       endNs: spans.endTimeNs, statusCode: spans.statusCode,
-      events: sql<number>`(select count(*) from ${spanEvents} e where e.trace_id = ${spans.traceId} and e.span_id = ${spans.spanId})`.mapWith(Number),
+      // Outer columns spelled out: drizzle renders a column unqualified inside sql``, and an unqualified
+      // trace_id here would bind to the events table itself (counting every event stored, per span).
+      events: sql<number>`(select count(*) from span_events e where e.trace_id = "spans"."trace_id" and e.span_id = "spans"."span_id")`.mapWith(Number),
     })
     .from(spans)
     .where(eq(spans.traceId, traceId))
@@ -242,6 +160,8 @@ export function getTrace(db: SpecLensDb, traceId: string): TraceDetail | null {
     steps: stepRows.map(stepDetail),
     tokens: tokenRows.map((t) => ({
       position: t.position, step: t.stepIndex, id: t.tokenId, text: t.text, origin: t.origin, prob: t.prob, logprob: t.logprob,
+      draftProb: t.draftProb ?? null,
+      targetChoice: t.targetChoice === null || t.targetChoice === undefined ? null : { token: t.targetChoice, prob: t.targetChoiceProb ?? null },
     })),
     spans: spanRows,
   };

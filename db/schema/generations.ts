@@ -6,7 +6,8 @@ import { int, nanos } from "./columns";
  * Derived tables: the dashboard's fast path. They are written from spans (db/tracing/derive.ts) in the
  * same transaction as the raw rows, whether the spans were produced here or ingested over OTLP, so a
  * trace from another node fills exactly the same rows. Deleting a trace deletes from all of them
- * (db/tracing/retention.ts); the raw spans stay the source of truth.
+ * (db/tracing/retention.ts). A step span's per-position data lives only here: its raw row keeps the
+ * other attributes (see leanStepAttributes in db/tracing/derive.ts), so nothing is stored twice.
  *
  * JSON columns hold arrays as TEXT; their shapes are noted per column.
  */
@@ -60,6 +61,7 @@ export const requests = sqliteTable(
     totalMs: real("total_ms"),
     queueMs: real("queue_ms"), // time spent waiting for an engine slot before running
     cancelled: int("cancelled").notNull().default(0), // 1 when the client aborted
+    tokensPerS: real("tokens_per_s"), // output_tokens / total time, stored so the list can sort and filter on it
     guardrailActions: int("guardrail_actions").notNull().default(0), // speclens.guardrail.* events on the request span
     discarded: int("discarded"), // accepted draft tokens cut by the request's end (EOS, stop, max_tokens)
     runtimeJson: text("runtime_json"), // speclens.runtime: onnxruntime version, execution provider, threads, graph optimisation
@@ -74,6 +76,21 @@ export const requests = sqliteTable(
     index("requests_draft_model_idx").on(t.draftModelId, t.startNs),
     index("requests_finish_reason_idx").on(t.finishReason, t.startNs),
     index("requests_node_idx").on(t.node, t.startNs),
+    index("requests_verify_mode_idx").on(t.verifyMode, t.startNs),
+    index("requests_config_version_idx").on(t.configVersion, t.startNs),
+    index("requests_status_idx").on(t.statusCode, t.startNs),
+    index("requests_cancelled_idx").on(t.cancelled, t.startNs),
+    // Sorting by these (keyset on value, trace_id) and narrow range filters read these indexes.
+    index("requests_total_ms_idx").on(t.totalMs, t.traceId),
+    index("requests_acceptance_idx").on(t.acceptanceRate, t.traceId),
+    index("requests_tokens_per_s_idx").on(t.tokensPerS, t.traceId),
+    index("requests_output_tokens_idx").on(t.outputTokens, t.traceId),
+    // Covering index of the metrics queries: a time range is read from the index alone, never the
+    // wide rows (prompt, completion, params), which is what keeps a 24 h window fast at 100k requests.
+    index("requests_metrics_idx").on(
+      t.startNs, t.configVersion, t.proposer, t.verifyMode, t.node, t.targetModelId, t.draftModelId, t.statusCode,
+      t.steps, t.drafted, t.accepted, t.outputTokens, t.totalMs, t.ttftMs, t.queueMs, t.tokensPerS, t.perPositionJson,
+    ),
     index("requests_series_idx").on(t.configVersion, t.targetModelId, t.draftModelId, t.proposer, t.startNs),
   ],
 );
@@ -145,7 +162,6 @@ export const tokens = sqliteTable(
   (t) => [
     primaryKey({ columns: [t.traceId, t.stepIndex, t.offset] }),
     index("tokens_trace_position_idx").on(t.traceId, t.position),
-    index("tokens_origin_idx").on(t.origin),
   ],
 );
 

@@ -76,6 +76,7 @@ function deriveRequest(span: SpanRecord): NewRequestRow {
     totalMs: num(a[A.totalMs]),
     queueMs: num(a[A.queueWaitMs]),
     cancelled: bool(a[A.cancelled]) || finish === "abort" ? 1 : 0,
+    tokensPerS: tokensPerSecond(num(a[A.outputTokens]), num(a[A.totalMs])),
     // Counted here so per-version figures never scan span_events.
     guardrailActions: span.events.filter((e) => e.name.startsWith(GUARDRAIL_EVENT_PREFIX)).length,
     discarded: num(a[A.discarded]),
@@ -83,6 +84,40 @@ function deriveRequest(span: SpanRecord): NewRequestRow {
     targetFilesJson: str(a[A.targetFiles]),
     draftFilesJson: str(a[A.draftFiles]),
   };
+}
+
+/** Output tokens per second of wall time (queueing excluded, as total_ms is), null when unknown. */
+function tokensPerSecond(outputTokens: number | null, totalMs: number | null): number | null {
+  return outputTokens !== null && totalMs !== null && totalMs > 0 ? (outputTokens * 1000) / totalMs : null;
+}
+
+/*
+ * Attributes of a step span (and of its rollback event) that deriveStep copies losslessly into its
+ * steps and tokens rows. The raw span keeps every other attribute (the step index and proposer stay,
+ * to recognise it); the per-position arrays alone are ~90% of a step span's JSON, and storing them twice
+ * made a 100k-request database 15 GiB.
+ */
+export const STEP_ATTRIBUTES_DERIVED: readonly string[] = [
+  A.draftTokens, A.draftProbs, A.draftPathLengths, A.examinedPaths, A.examinedDepths, A.examinedTokens,
+  A.examinedOutcomes, A.examinedTargetProbs, A.examinedTargetArgmax, A.emittedIds, A.emittedTexts,
+  A.emittedOrigins, A.emittedProbs, A.emittedLogprobs, A.k, A.pathIndex, A.nextToken,
+  A.nextOrigin, A.nextTokenProb, A.draftMs, A.verifyMs, A.overheadMs, A.kvTargetBytes, A.kvDraftBytes,
+  A.rollbackTargetDropped, A.rollbackTargetBefore, A.rollbackTargetAfter, A.rollbackDraftDropped,
+  A.rollbackDraftBefore, A.rollbackDraftAfter, A.rollbackDraftEvicted,
+  A.draftPointMass, A.examinedTargetChoice, A.examinedTargetChoiceProb, A.examinedDraftProb, A.examinedPointMass,
+  A.examinedAcceptProb, A.examinedUniform, A.emittedDraftProbs, A.emittedTargetChoices, A.emittedTargetChoiceProbs,
+  A.stepPosition, A.stepDiscarded, A.textDelta, A.nextTargetChoice, A.nextTargetChoiceProb,
+  // The same on every span of a trace; the request span (and its requests row) keeps them.
+  A.targetModelId, A.targetSha256, A.draftModelId, A.draftSha256,
+];
+export const DERIVED_MARKER = "speclens.derived_into";
+
+/** The raw attributes stored for a step span: everything deriveStep does not already keep. */
+export function leanStepAttributes(attributes: AttributeMap, marker = true): AttributeMap {
+  const lean: AttributeMap = {};
+  for (const [key, value] of Object.entries(attributes)) if (!STEP_ATTRIBUTES_DERIVED.includes(key)) lean[key] = value;
+  if (marker) lean[DERIVED_MARKER] = "steps,tokens";
+  return lean;
 }
 
 /** The rollback numbers live on the step span's "speclens.rollback" event. */

@@ -1,7 +1,7 @@
 import type Database from "better-sqlite3";
 import { getTableColumns } from "drizzle-orm";
 import { requests, steps, tokens, type NewRequestRow, type NewStepRow, type NewTokenRow } from "../schema";
-import { deriveRows } from "./derive";
+import { deriveRows, leanStepAttributes } from "./derive";
 import { updateRequestSignals } from "./signals";
 import type { SpanRecord } from "./span-record";
 
@@ -138,17 +138,21 @@ function writeAll(s: Statements, records: SpanRecord[]): WriteResult {
   const renumber = new Set<string>();
   const touched = new Set<string>();
   for (const r of records) {
+    const derived = deriveRows(r);
+    const attributes = derived.kind === "step" ? leanStepAttributes(r.attributes) : r.attributes;
     const inserted = s.span.run(
       r.traceId, r.spanId, r.parentSpanId, r.name, r.kind, r.startTimeNs, r.endTimeNs, r.statusCode, r.statusMessage,
-      jsonText(r.attributes), resourceText(r.resource), r.scopeName, r.node,
+      jsonText(attributes), resourceText(r.resource), r.scopeName, r.node,
     );
     if (inserted.changes === 0) {
       duplicates += 1;
       continue;
     }
     written += 1;
-    for (const e of r.events) s.event.run(r.traceId, r.spanId, e.name, e.timeNs, jsonText(e.attributes));
-    const derived = deriveRows(r);
+    for (const e of r.events) {
+      const eventAttributes = derived.kind === "step" ? leanStepAttributes(e.attributes, false) : e.attributes;
+      s.event.run(r.traceId, r.spanId, e.name, e.timeNs, jsonText(eventAttributes));
+    }
     if (derived.kind !== "none") touched.add(r.traceId);
     if (derived.kind === "request") {
       s.request.run(row(REQUEST_COLUMNS, derived.request));

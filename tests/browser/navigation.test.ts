@@ -43,9 +43,11 @@ describe("SpecLens in a browser", () => {
     expect(body.database).toMatchObject({ status: "ok", path: databasePath, journalMode: "wal", schemaVersion: committedMigrationCount() });
   });
 
-  it("lands on Traces with its empty state and a live health badge", async () => {
+  it("lands on the last 24 hours; Traces has its empty state and a live health badge", async () => {
     await page.goto(app.baseUrl);
-    await page.waitForURL(/\/traces$/);
+    expect(await page.locator("h1").textContent()).toBe("Last 24 hours");
+    expect(await page.getByTestId("home-requests").textContent()).toContain("0");
+    await page.goto(`${app.baseUrl}/traces`);
     expect(await page.locator("h1").textContent()).toBe("Traces");
     await expect.poll(() => page.getByTestId("empty-state").textContent()).toContain("No traces yet");
     expect(await activeLinks()).toEqual(["Traces"]);
@@ -69,7 +71,7 @@ describe("SpecLens in a browser", () => {
     }
   });
 
-  it("lists stored traces once spans exist, instead of the empty state", async () => {
+  it("lists traces that are not generations in the raw spans view", async () => {
     const writer = openDatabase(databasePath);
     const traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
     const start = 1_763_840_000_123_456_789n;
@@ -79,13 +81,14 @@ describe("SpecLens in a browser", () => {
     ]).run();
     writer.sqlite.close();
 
+    // Not a generation: the generation list stays empty and links to the raw view, which lists it.
     await page.goto(`${app.baseUrl}/traces`);
-    const table = page.getByTestId("trace-table");
+    await page.getByTestId("empty-state").waitFor();
+    await page.getByRole("link", { name: "Raw spans view" }).click();
+    const table = page.getByTestId("raw-trace-table");
     await table.waitFor();
-    expect(await page.getByTestId("empty-state").count()).toBe(0);
     const cells = await table.locator("tbody tr").first().locator("td").allTextContents();
-    expect(cells).toEqual(["4bf92f35", "POST /v1/completions", "2025-11-22 19:33:20.123 UTC", "42.5 ms", "2", "1", expect.any(String)]);
-    expect(await page.locator(".page-header").textContent()).toContain("2 spans stored");
+    expect(cells).toEqual(["4bf92f35", "POST /v1/completions", "2025-11-22 19:33:20.123 UTC", "42.5 ms", "2", "other", expect.any(String)]);
     await page.screenshot({ path: path.join(SCREENSHOT_DIR, "traces-with-data.png") });
   });
 
@@ -108,8 +111,8 @@ describe("SpecLens in a browser", () => {
 
     await link.click();
     await page.waitForURL(`${app.baseUrl}/traces/${traceId}`);
-    await page.getByTestId("step-table").waitFor();
-    expect(await page.getByTestId("step-table").locator("tbody tr").count()).toBe(trace.steps.length);
+    await page.getByTestId("step-list").waitFor();
+    expect(await page.getByTestId("step-list").locator("[data-step]").count()).toBe(trace.steps.length);
     expect(await page.getByTestId("trace-models").textContent()).toMatch(/@sha256:[0-9a-f]{12}/);
     await page.screenshot({ path: path.join(SCREENSHOT_DIR, "trace-from-playground.png"), fullPage: true });
   });

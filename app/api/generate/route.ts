@@ -3,7 +3,8 @@ import { generateBodySchema, generationResponse, toEngineInputs } from "@/app/_l
 import { errorResponse, jsonResponse, readJsonBody, zodErrorResponse } from "@/app/_lib/http";
 import { generationErrorResponse } from "@/app/_lib/serving/errors";
 import { admitRequest } from "@/app/_lib/guardrails/admission";
-import { runGeneration } from "@/app/_lib/serving/generation";
+import { runGeneration, startGeneration } from "@/app/_lib/serving/generation";
+import { streamGeneration } from "@/app/_lib/generate-stream";
 import { pickSpecOverrides } from "@/app/_lib/spec-config";
 import { getDb } from "@/db/client";
 import { resolveConfig } from "@/db/queries/configs";
@@ -38,11 +39,18 @@ export async function POST(request: Request): Promise<Response> {
       { maxTokens: "max_tokens", overridePrefix: "" },
     );
     if (!admitted.ok) return admitted.response;
-    const outcome = await runGeneration({
+    const generation = {
       prompt: parsed.data.prompt, params: { ...params, maxTokens: admitted.maxTokens, timeBudgetMs: admitted.timeBudgetMs }, config,
-      endpoint: "POST /api/generate", configVersion: String(resolved.version), signal: request.signal,
+      endpoint: "POST /api/generate", configVersion: String(resolved.version),
       guardrails: { version: resolved.version, rules: resolved.guardrail, actions: admitted.actions },
-    });
+    };
+    if (parsed.data.stream) {
+      // The stream outlives this handler: the client's disconnect reaches the engine through `cancel`.
+      const cancel = new AbortController();
+      request.signal.addEventListener("abort", () => cancel.abort(), { once: true });
+      return streamGeneration(await startGeneration({ ...generation, signal: cancel.signal }), resolved.version, cancel);
+    }
+    const outcome = await runGeneration({ ...generation, signal: request.signal });
     return jsonResponse(generationResponse(outcome, resolved.version));
   } catch (error) {
     return generationErrorResponse(error);

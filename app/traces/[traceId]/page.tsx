@@ -1,10 +1,15 @@
 import type { Metadata } from "next";
 import Link from "next/link";
 import { notFound } from "next/navigation";
-import { OriginLegend, TokenStrip } from "@/app/_components/TokenStrip";
+import { OriginLegend } from "@/app/_components/TokenStrip";
+import { loadedEngine } from "@/app/_lib/engine";
 import { formatDurationNs, formatTimestampNs, shortId } from "@/app/_lib/format";
 import { getDb } from "@/db/client";
-import { getTrace, TRACE_ID_PATTERN, type StepDetail } from "@/db/queries/traces";
+import { getTrace, TRACE_ID_PATTERN } from "@/db/queries/traces";
+import { formatModelId } from "@/engine";
+import { TraceExplorer } from "../_components/TraceExplorer";
+import { buildTraceView, tokenTextFor } from "../_lib/trace-view";
+import "../explorer.css";
 import { GuardrailEvents } from "./GuardrailEvents";
 
 export const dynamic = "force-dynamic";
@@ -19,30 +24,36 @@ const pct = (v: number | null | undefined) => (v === null || v === undefined ? "
 const ms = (v: number | null | undefined) => (v === null || v === undefined ? "–" : `${v.toFixed(1)} ms`);
 const STATUS = ["unset", "ok", "error"];
 
-function Positions({ step }: { step: StepDetail }) {
-  if (step.verification.positions.length === 0) return <span className="muted">no drafts</span>;
+/** A trace without a generation (e.g. another service's spans sent over OTLP): its spans as a tree by start time. */
+function SpanList({ spans }: { spans: NonNullable<ReturnType<typeof getTrace>>["spans"] }) {
+  const start = spans[0]?.startNs ?? 0n;
   return (
-    <>
-      {step.verification.positions.map((p, i) => (
-        <span
-          key={i}
-          className={`badge badge-${p.outcome}`}
-          title={`path ${p.path} depth ${p.depth} · token ${p.token} · ${p.outcome} · target p=${p.targetProb?.toFixed(3)}${p.targetArgmax ? " (argmax)" : ""}`}
-        >
-          {p.outcome === "accepted" ? "✓" : p.outcome === "rejected" ? "✗" : "≈"}
-        </span>
-      ))}
-    </>
-  );
-}
-
-function Rollback({ step }: { step: StepDetail }) {
-  const { target, draft } = step.rollback;
-  return (
-    <span className="mono">
-      target −{target.dropped ?? 0} ({target.lengthBefore}→{target.lengthAfter})
-      {draft ? ` · draft −${draft.dropped} (${draft.lengthBefore}→${draft.lengthAfter})` : ""}
-    </span>
+    <div className="table-wrap">
+      <table className="data-table" data-testid="span-table">
+        <thead>
+          <tr>
+            <th scope="col">Span</th>
+            <th scope="col">Parent</th>
+            <th scope="col" className="num">Offset</th>
+            <th scope="col" className="num">Duration</th>
+            <th scope="col">Status</th>
+            <th scope="col" className="num">Events</th>
+          </tr>
+        </thead>
+        <tbody>
+          {spans.map((s) => (
+            <tr key={s.spanId}>
+              <td>{s.name} <span className="muted mono">{s.spanId}</span></td>
+              <td className="mono muted">{s.parentSpanId ?? "root"}</td>
+              <td className="num mono">{formatDurationNs(s.startNs - start)}</td>
+              <td className="num mono">{formatDurationNs(s.endNs - s.startNs)}</td>
+              <td className={s.statusCode === 2 ? "error-text" : undefined}>{STATUS[s.statusCode] ?? s.statusCode}</td>
+              <td className="num">{s.events}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
   );
 }
 
@@ -52,6 +63,11 @@ export default async function TracePage({ params }: Props) {
   const trace = getTrace(getDb(), traceId);
   if (!trace) notFound();
   const r = trace.request;
+  // Draft tokens that were rejected never reach the output: their text comes from the tokenizer, when
+  // the loaded target is the trace's own model (never loaded just for this page).
+  const engine = loadedEngine();
+  const tokenizer = engine && r && formatModelId(engine.modelIds.target) === r.targetModelId ? (id: number) => engine.tokenizer.tokenText(id) : null;
+  const view = buildTraceView(trace, tokenTextFor(trace, tokenizer));
 
   return (
     <>
@@ -68,7 +84,7 @@ export default async function TracePage({ params }: Props) {
       </header>
 
       {!r ? (
-        <p className="muted">This trace has {trace.spans.length} span(s) but no generation request span.</p>
+        <SpanList spans={trace.spans} />
       ) : (
         <>
           <div className="cards">
@@ -144,60 +160,11 @@ export default async function TracePage({ params }: Props) {
           <h2 className="section-title">Prompt</h2>
           <pre className="card prompt-box">{r.prompt}</pre>
 
-          <h2 className="section-title">Output tokens</h2>
           <OriginLegend />
-          <TokenStrip tokens={trace.tokens} />
+          <TraceExplorer view={view} />
+          <GuardrailEvents traceId={traceId} />
         </>
       )}
-
-      <GuardrailEvents traceId={traceId} />
-      <h2 className="section-title">Steps ({trace.steps.length})</h2>
-      <div className="table-wrap">
-        <table className="data-table" data-testid="step-table">
-          <thead>
-            <tr>
-              <th scope="col" className="num">#</th>
-              <th scope="col">Proposer</th>
-              <th scope="col" className="num">k</th>
-              <th scope="col">Proposals (token ids, draft p)</th>
-              <th scope="col">Verification</th>
-              <th scope="col">Next</th>
-              <th scope="col">Rollback</th>
-              <th scope="col" className="num">Draft</th>
-              <th scope="col" className="num">Verify</th>
-            </tr>
-          </thead>
-          <tbody>
-            {trace.steps.map((s) => (
-              <tr key={s.index}>
-                <td className="num">{s.index}</td>
-                <td>{s.proposer}</td>
-                <td className="num">{s.k}</td>
-                <td className="mono">
-                  {s.proposals.length === 0
-                    ? "–"
-                    : s.proposals.map((p, i) => (
-                        <div key={i} style={{ fontWeight: i === s.verification.pathIndex ? 600 : 400 }}>
-                          {p.tokens.map((t, j) => `${t}(${p.draftProbs[j]?.toFixed(2)})`).join(" ")}
-                        </div>
-                      ))}
-                </td>
-                <td>
-                  <Positions step={s} /> <span className="muted">{s.verification.accepted} accepted</span>
-                </td>
-                <td className="mono">
-                  {s.verification.nextToken} <span className="muted">{s.verification.nextOrigin}</span>
-                </td>
-                <td>
-                  <Rollback step={s} />
-                </td>
-                <td className="num mono">{ms(s.timings.draftMs)}</td>
-                <td className="num mono">{ms(s.timings.verifyMs)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
     </>
   );
 }
