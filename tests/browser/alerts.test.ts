@@ -91,7 +91,7 @@ describe("the Alerts page", () => {
     const card = page.locator(`#alert-${firingId}`);
     await card.getByLabel(`note for alert ${firingId}`).fill("out-of-domain load test, expected");
     await card.getByRole("button", { name: "Acknowledge" }).click();
-    await expect.poll(() => card.locator(".alert-acked").textContent(), { timeout: 10_000 }).toContain("acknowledged by dashboard");
+    await expect.poll(() => card.locator(".alert-acked").textContent(), { timeout: 10_000 }).toContain("acknowledged by local");
     await card.locator("summary").click();
     expect(await card.locator(".alert-history").textContent()).toContain("acknowledged");
     const api = (await (await page.request.get(`${app.baseUrl}/api/alerts?state=firing`)).json()) as { alerts: { id: number; acknowledged: { note: string } | null }[] };
