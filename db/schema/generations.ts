@@ -54,6 +54,10 @@ export const requests = sqliteTable(
     totalMs: real("total_ms"),
     queueMs: real("queue_ms"), // time spent waiting for an engine slot before running
     cancelled: int("cancelled").notNull().default(0), // 1 when the client aborted
+    // A replay is a trace of its own that names the trace it re-ran and how (exact | target-only |
+    // draft-only | config); null for an original request.
+    replayOf: text("replay_of"),
+    replayMode: text("replay_mode"),
   },
   (t) => [
     // Keyset pagination (start_ns desc, trace_id desc) and every filter below narrow by time.
@@ -63,6 +67,7 @@ export const requests = sqliteTable(
     index("requests_draft_model_idx").on(t.draftModelId, t.startNs),
     index("requests_finish_reason_idx").on(t.finishReason, t.startNs),
     index("requests_node_idx").on(t.node, t.startNs),
+    index("requests_replay_of_idx").on(t.replayOf, t.startNs),
   ],
 );
 

@@ -76,6 +76,8 @@ function deriveRequest(span: SpanRecord): NewRequestRow {
     totalMs: num(a[A.totalMs]),
     queueMs: num(a[A.queueWaitMs]),
     cancelled: bool(a[A.cancelled]) || finish === "abort" ? 1 : 0,
+    replayOf: str(a[A.replayOf]),
+    replayMode: str(a[A.replayMode]),
   };
 }
 

@@ -53,7 +53,7 @@ const REQUEST_COLUMNS: (keyof NewRequestRow)[] = [
   "completion", "paramsJson", "configJson", "configVersion", "proposer", "verifyMode", "targetModelId", "targetSha256",
   "draftModelId", "draftSha256", "seed", "temperature", "maxTokens", "inputTokens", "outputTokens", "finishReason",
   "statusCode", "statusMessage", "steps", "drafted", "accepted", "acceptanceRate", "meanAcceptanceLength",
-  "perPositionJson", "prefillMs", "ttftMs", "totalMs", "cancelled",
+  "perPositionJson", "prefillMs", "ttftMs", "totalMs", "cancelled", "replayOf", "replayMode",
 ];
 const STEP_COLUMNS: (keyof NewStepRow)[] = [
   "traceId", "stepIndex", "spanId", "startNs", "endNs", "proposer", "k", "draftTokensJson", "draftProbsJson",

@@ -3,6 +3,7 @@ import { ROOT_CONTEXT, context, type Span } from "@opentelemetry/api";
 import { flushTraces } from "@/db/tracing/runtime";
 import type { SpecEngine } from "@/engine/engine";
 import { checkSpecConfig, usesDraft } from "@/engine/generate";
+import { streamDraftOnly } from "@/engine/replay";
 import { A, traceGeneration } from "@/engine/telemetry";
 import type { GenerateParams, GenerateResult, SpecConfig, StepRecord } from "@/engine/types";
 import { getEngine } from "../engine";
@@ -32,6 +33,10 @@ export interface GenerationRequest {
   configVersion?: string;
   /** Aborts the generation (client gone): it stops at the next step and its trace ends as cancelled. */
   signal?: AbortSignal;
+  /** Set on a replay: the trace it re-runs and how; recorded on its request span (replay_of). */
+  replay?: { of: string; mode: string };
+  /** "draft-only" generates with the draft model alone (a replay mode); speculative by default. */
+  generator?: "speculative" | "draft-only";
 }
 
 export interface GenerationHandle {
@@ -52,7 +57,10 @@ export async function startGeneration(request: GenerationRequest): Promise<Gener
   const promptIds = typeof request.prompt === "string" ? engine.tokenizer.encode(request.prompt) : request.prompt;
   const params: GenerateParams = { ...request.params, timeBudgetMs: effectiveTimeBudget(request.params.timeBudgetMs) };
   // Throws a RequestError before anything starts; the generator does no work until iterated.
-  const engineSteps = engine.stream(promptIds, params, request.config, request.signal);
+  const draftOnly = request.generator === "draft-only";
+  const engineSteps = draftOnly
+    ? streamDraftOnly(engine.models, promptIds, params, request.config, request.signal)
+    : engine.stream(promptIds, params, request.config, request.signal);
 
   let ticket: Ticket;
   try {
@@ -79,13 +87,18 @@ export async function startGeneration(request: GenerationRequest): Promise<Gener
     promptTokenIds: promptIds,
     params,
     config: request.config,
-    models: requestModels(engine, request.config),
+    models: draftOnly ? { target: engine.models.draft!.id, draft: null } : requestModels(engine, request.config),
     endpoint: request.endpoint,
     operation: request.operation,
     configVersion: request.configVersion,
   };
   // Each generation is its own trace (a root span), whatever HTTP span Next.js may have open.
-  const traced = context.with(ROOT_CONTEXT, () => traceGeneration(queued(), info, (s) => (span = s)));
+  const traced = context.with(ROOT_CONTEXT, () =>
+    traceGeneration(queued(), info, (s) => {
+      span = s;
+      if (request.replay) s.setAttributes({ [A.replayOf]: request.replay.of, [A.replayMode]: request.replay.mode });
+    }),
+  );
 
   async function* observed(): AsyncGenerator<StepRecord, GenerateResult> {
     const metrics = servingMetrics();
