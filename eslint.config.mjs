@@ -4,19 +4,21 @@ import reactHooks from "eslint-plugin-react-hooks";
 import tseslint from "typescript-eslint";
 
 /** Layering from DESIGN.md, enforced by imports: app -> db/engine; db never imports app; engine imports neither. */
-const layer = (files, forbidden) => ({
+const layerPatterns = (forbidden) =>
+  forbidden.map((dir) => ({
+    group: [`@/${dir}`, `@/${dir}/*`, `../${dir}`, `../${dir}/*`, `../../${dir}/*`],
+    message: `this layer must not import ${dir}/ (see DESIGN.md, conventions 1)`,
+  }));
+
+/** engine/index.ts is the engine's one public face: outside engine/, nothing reaches behind it. */
+const engineFace = {
+  group: ["@/engine/*", "../engine/*", "../../engine/*", "../../../engine/*", "./engine/*", "**/engine/*"],
+  message: 'import the engine through its public face "@/engine" (engine/index.ts), not a module behind it',
+};
+
+const restrict = (files, patterns) => ({
   files,
-  rules: {
-    "no-restricted-imports": [
-      "error",
-      {
-        patterns: forbidden.map((dir) => ({
-          group: [`@/${dir}`, `@/${dir}/*`, `../${dir}`, `../${dir}/*`, `../../${dir}/*`],
-          message: `this layer must not import ${dir}/ (see DESIGN.md, conventions 1)`,
-        })),
-      },
-    ],
-  },
+  rules: { "no-restricted-imports": ["error", { patterns }] },
 });
 
 export default tseslint.config(
@@ -36,6 +38,7 @@ export default tseslint.config(
     files: ["**/*.js", "**/*.cjs"],
     rules: { "@typescript-eslint/no-require-imports": "off" },
   },
-  layer(["db/**"], ["app"]),
-  layer(["engine/**"], ["app", "db"]),
+  restrict(["app/**", "bench/**", "tools/**", "instrumentation.ts"], [engineFace]),
+  restrict(["db/**"], [...layerPatterns(["app"]), engineFace]),
+  restrict(["engine/**"], layerPatterns(["app", "db"])),
 );

@@ -7,7 +7,7 @@
  * - theoretical bound: mean acceptance length x (off's verify ms per token) / (draft ms + verify ms
  *   per step), i.e. the speedup if the engine spent nothing outside the two models; share = speedup / bound.
  */
-import type { GenerateResult, StepRecord } from "../engine/types";
+import type { GenerateResult, StepRecord } from "../engine";
 
 /** A greedy lossless run whose tokens differ from off's: where, and off's top-2 log-prob margin there. */
 export interface Divergence {

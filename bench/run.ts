@@ -7,8 +7,8 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { SpecEngine } from "../engine/engine";
-import type { GenerateParams, SpecConfigInput, StepRecord } from "../engine/types";
+import { SpecEngine } from "../engine";
+import type { GenerateParams, SpecConfigInput, StepRecord } from "../engine";
 import { inDomain, repetition, type Workload } from "./workloads";
 import { summarise, toMarkdown, type Divergence, type RunSample } from "./report";
 

@@ -21,9 +21,9 @@ import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan, type Span
 import { NodeTracerProvider } from "@opentelemetry/sdk-trace-node";
 import { openDatabase, type OpenDatabase } from "../db/client";
 import { SqliteSpanProcessor } from "../db/tracing/sqlite-processor";
-import { SpecEngine } from "../engine/engine";
-import { traceGeneration } from "../engine/telemetry";
-import { DEFAULT_PARAMS, resolveSpecConfig, type GenerateParams, type GenerateResult, type StepRecord } from "../engine/types";
+import { SpecEngine } from "../engine";
+import { traceGeneration } from "../engine";
+import { DEFAULT_PARAMS, DEFAULT_SPEC_CONFIG, mergeSpecConfig, type GenerateParams, type GenerateResult, type StepRecord } from "../engine";
 import { heldoutPrompts } from "../tests/support/models";
 
 const { values } = parseArgs({
@@ -40,7 +40,7 @@ const MAX_TOKENS = Number(values["max-tokens"]);
 const CONCURRENCY = Number(values.concurrency);
 const INGEST_SPANS = Number(values["ingest-spans"]);
 
-const config = resolveSpecConfig({ proposer: "draft-model", kMax: 4 });
+const config = mergeSpecConfig(DEFAULT_SPEC_CONFIG, { proposer: "draft-model", kMax: 4 });
 const params = (seed: number): GenerateParams => ({ ...DEFAULT_PARAMS, maxTokens: MAX_TOKENS, ignoreEos: true, seed });
 
 function freshDatabase(): { database: OpenDatabase; cleanup: () => void } {

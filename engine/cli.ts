@@ -8,7 +8,7 @@
 import { parseArgs } from "node:util";
 import { SpecEngine, DEFAULT_DRAFT_DIR, DEFAULT_TARGET_DIR } from "./engine";
 import { formatModelId } from "./runtime/model-folder";
-import { PROPOSERS, VERIFY_MODES, type ProposerName, type VerifyMode } from "./types";
+import { DEFAULT_SPEC_CONFIG, PROPOSERS, SpecConfigError, VERIFY_MODES, mergeSpecConfig, type SpecConfig, type SpecConfigInput } from "./config";
 
 const USAGE = `usage: npm run generate -- [options] "prompt"
   --proposer ${PROPOSERS.join("|")}   (default draft-model)
@@ -18,12 +18,9 @@ const USAGE = `usage: npm run generate -- [options] "prompt"
   --stop STR (repeatable)  --tree-width W  --tree-depth D  --tree-branch-min-prob P  --lossy-threshold P
   --target DIR  --draft DIR  --threads N  --color  --json`;
 
-function choice<T extends string>(value: string, allowed: readonly T[], flag: string): T {
-  if (!(allowed as readonly string[]).includes(value)) throw new Error(`--${flag} must be one of ${allowed.join(", ")}`);
-  return value as T;
-}
-
-function num(value: string | undefined, flag: string, fallback: number): number {
+function num(value: string | undefined, flag: string, fallback: number): number;
+function num(value: string | undefined, flag: string): number | undefined;
+function num(value: string | undefined, flag: string, fallback?: number): number | undefined {
   if (value === undefined) return fallback;
   const n = Number(value);
   if (!Number.isFinite(n)) throw new Error(`--${flag} must be a number, got ${value}`);
@@ -31,19 +28,52 @@ function num(value: string | undefined, flag: string, fallback: number): number 
 }
 
 /** "4,64" -> keep the first 4 and the last 64 draft KV positions. */
-function draftWindow(value: string | undefined): { sink: number; recent: number } | null {
-  if (value === undefined) return null;
+function draftWindow(value: string | undefined): { sink: number; recent: number } | undefined {
+  if (value === undefined) return undefined;
   const [sink, recent] = value.split(",").map(Number);
   if (!Number.isInteger(sink) || !Number.isInteger(recent)) throw new Error(`--draft-window must be SINK,RECENT, got ${value}`);
   return { sink, recent };
+}
+
+/** The flags given, on top of the defaults, through the engine's one schema (its defaults and ranges). */
+function cliConfig(values: Record<string, string | boolean | string[] | undefined>): SpecConfig {
+  const str = (flag: string) => values[flag] as string | undefined;
+  const input: SpecConfigInput = {
+    proposer: str("proposer") as SpecConfig["proposer"] | undefined,
+    verify: str("verify") as SpecConfig["verify"] | undefined,
+    kMax: num(str("k"), "k"),
+    adaptiveK: values.adaptive ? true : undefined,
+    draftConfidence: num(str("draft-confidence"), "draft-confidence"),
+    lossyThreshold: num(str("lossy-threshold"), "lossy-threshold"),
+    draftWindow: draftWindow(str("draft-window")),
+    tree: {
+      width: num(str("tree-width"), "tree-width"),
+      depth: num(str("tree-depth"), "tree-depth"),
+      branchMinProb: num(str("tree-branch-min-prob"), "tree-branch-min-prob"),
+    },
+  };
+  const flags: Record<string, string> = {
+    proposer: "--proposer", verify: "--verify", kMax: "--k", draftConfidence: "--draft-confidence", lossyThreshold: "--lossy-threshold",
+    draftWindow: "--draft-window", "tree.width": "--tree-width", "tree.depth": "--tree-depth", "tree.branchMinProb": "--tree-branch-min-prob",
+  };
+  try {
+    return mergeSpecConfig(DEFAULT_SPEC_CONFIG, stripUndefined(input));
+  } catch (error) {
+    if (!(error instanceof SpecConfigError)) throw error;
+    throw new Error(error.issues.map((i) => `${flags[i.path] ?? flags[i.path.split(".")[0]] ?? i.path}: ${i.message}`).join("\n"));
+  }
+}
+
+function stripUndefined<T extends object>(value: T): T {
+  return JSON.parse(JSON.stringify(value)) as T;
 }
 
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
     options: {
-      proposer: { type: "string", default: "draft-model" },
-      verify: { type: "string", default: "greedy" },
+      proposer: { type: "string" },
+      verify: { type: "string" },
       k: { type: "string" },
       adaptive: { type: "boolean", default: false },
       "draft-confidence": { type: "string" },
@@ -73,8 +103,7 @@ async function main(): Promise<void> {
     process.exitCode = values.help ? 0 : 2;
     return;
   }
-  const proposer = choice<ProposerName>(values.proposer!, PROPOSERS, "proposer");
-  const verify = choice<VerifyMode>(values.verify!, VERIFY_MODES, "verify");
+  const config = cliConfig(values);
   const engine = await SpecEngine.load({ targetDir: values.target, draftDir: values.draft, threads: num(values.threads, "threads", 0) });
   const stream = engine.stream(positionals[0], {
     maxTokens: num(values["max-tokens"], "max-tokens", 64),
@@ -85,20 +114,7 @@ async function main(): Promise<void> {
     topK: num(values["top-k"], "top-k", 0),
     seed: num(values.seed, "seed", 0),
     stop: values.stop,
-  }, {
-    proposer,
-    verify,
-    kMax: num(values.k, "k", 4),
-    adaptiveK: values.adaptive,
-    draftConfidence: num(values["draft-confidence"], "draft-confidence", 0),
-    draftWindow: draftWindow(values["draft-window"]),
-    lossyThreshold: num(values["lossy-threshold"], "lossy-threshold", 0.3),
-    tree: {
-      width: num(values["tree-width"], "tree-width", 2),
-      depth: num(values["tree-depth"], "tree-depth", 4),
-      branchMinProb: num(values["tree-branch-min-prob"], "tree-branch-min-prob", 0.3),
-    },
-  });
+  }, config);
 
   const paint = (text: string, origin: string) => {
     if (!values.color) return text;

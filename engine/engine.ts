@@ -6,12 +6,30 @@
 import { resolve } from "node:path";
 import { ChatTemplate } from "./chat";
 import { checkRequest, generateSteps, type EngineModels } from "./generate";
-import { CausalLM, type RuntimeOptions } from "./runtime/causal-lm";
+import { SpecConfigError, isValidatedSpecConfig, mergeSpecConfig, DEFAULT_SPEC_CONFIG, type SpecConfig } from "./config";
+import { RequestError } from "./errors";
+import type { RuntimeOptions } from "./runtime/causal-lm";
 import type { ModelId } from "./runtime/model-folder";
 import { TextTokenizer } from "./tokenizer";
 import {
-  DEFAULT_PARAMS, resolveSpecConfig, type GenerateParams, type GenerateResult, type SpecConfigInput, type StepRecord,
+  DEFAULT_PARAMS, type GenerateParams, type GenerateResult, type SpecConfigInput, type StepRecord,
 } from "./types";
+
+/**
+ * A config the schema already accepted (e.g. by the route that parsed the request) is used as is:
+ * a request is validated once. Anything else (a partial config from a library caller) is completed
+ * from the defaults and validated here, its errors becoming RequestErrors naming the field.
+ */
+function resolveConfig(config: SpecConfig | SpecConfigInput): SpecConfig {
+  if (isValidatedSpecConfig(config)) return config;
+  try {
+    return mergeSpecConfig(DEFAULT_SPEC_CONFIG, config);
+  } catch (error) {
+    if (!(error instanceof SpecConfigError)) throw error;
+    const first = error.issues[0];
+    throw new RequestError(first?.path ?? "", error.message, "config");
+  }
+}
 
 /** The shipped pair, relative to the repository root (SPECLENS_TARGET_DIR / SPECLENS_DRAFT_DIR override). */
 export const DEFAULT_TARGET_DIR = "models/speclens-brown-20m";
@@ -34,6 +52,9 @@ export class SpecEngine {
     const env = process.env;
     const targetDir = resolve(options.targetDir ?? env.SPECLENS_TARGET_DIR ?? DEFAULT_TARGET_DIR);
     const draftDir = options.draftDir === null ? null : resolve(options.draftDir ?? env.SPECLENS_DRAFT_DIR ?? DEFAULT_DRAFT_DIR);
+    // Loaded here, not at the top: importing the engine's face (for its schema, types or attribute
+    // names) must not load onnxruntime's native binding.
+    const { CausalLM } = await import("./runtime/causal-lm");
     const [target, draft] = await Promise.all([
       CausalLM.load(targetDir, options),
       draftDir ? CausalLM.load(draftDir, options) : Promise.resolve(null),
@@ -61,12 +82,12 @@ export class SpecEngine {
   stream(
     prompt: string | readonly number[],
     params: Partial<GenerateParams> = {},
-    config: SpecConfigInput = {},
+    config: SpecConfig | SpecConfigInput = {},
     signal?: AbortSignal,
   ): AsyncGenerator<StepRecord, GenerateResult> {
     const ids = typeof prompt === "string" ? this.models.tokenizer.encode(prompt) : prompt;
     const fullParams = { ...DEFAULT_PARAMS, ...params };
-    const fullConfig = resolveSpecConfig(config);
+    const fullConfig = resolveConfig(config);
     // Validate now, not at the generator's first step, so a bad request fails before anything streams.
     checkRequest(this.models, ids.length, fullParams, fullConfig);
     return generateSteps(this.models, ids, fullParams, fullConfig, signal);
@@ -75,7 +96,7 @@ export class SpecEngine {
   async generate(
     prompt: string | readonly number[],
     params: Partial<GenerateParams> = {},
-    config: SpecConfigInput = {},
+    config: SpecConfig | SpecConfigInput = {},
     signal?: AbortSignal,
   ): Promise<GenerateResult & { steps: StepRecord[] }> {
     const steps: StepRecord[] = [];

@@ -7,6 +7,7 @@
  * is fed together with the drafts, so the target pass yields the distribution after the last
  * committed token and after each draft token.
  */
+import { usesDraft } from "./config";
 import { RequestError } from "./errors";
 import { createProposer } from "./proposers";
 import type { Proposer } from "./proposers";
@@ -47,7 +48,6 @@ export async function* generateSteps(
   const sampling: SamplingParams = { temperature: params.temperature, topK: params.topK, topP: params.topP };
   const rng: Rng = createRng(params.seed);
   const prompt = promptIds.length > 0 ? [...promptIds] : [tokenizer.eosId];
-  checkRequest(models, prompt.length, params, config);
 
   const proposer: Proposer = createProposer(config, models.draft);
   let cache: KvCache = target.emptyCache();
@@ -166,8 +166,9 @@ export async function* generateSteps(
 }
 
 /**
- * Throws a RequestError when the request cannot run as asked; called by generateSteps and, eagerly,
- * by SpecEngine.stream so that servers can answer 400 before they start streaming.
+ * Throws a RequestError when the request cannot run as asked (the context, a missing draft model).
+ * SpecEngine.stream calls it once, before the generator starts, so servers can answer 400 before
+ * they stream; the config itself was validated by its schema (engine/config.ts) before that.
  */
 export function checkRequest(models: EngineModels, promptTokens: number, params: GenerateParams, config: SpecConfig): void {
   const context = models.target.maxPositions;
@@ -180,23 +181,6 @@ export function checkRequest(models: EngineModels, promptTokens: number, params:
   if (usesDraft(config) && !models.draft) {
     throw new RequestError("proposer", `proposer ${config.proposer} needs a draft model, and none is loaded`, "config");
   }
-  checkSpecConfig(config);
-}
-
-/** The relations between SpecConfig fields that no single field's range can express. */
-export function checkSpecConfig(config: SpecConfig): void {
-  if (config.ngram.minN > config.ngram.maxN) {
-    throw new RequestError("ngram.minN", `the shortest n-gram (${config.ngram.minN}) is longer than the longest (${config.ngram.maxN})`, "config");
-  }
-  const window = config.draftWindow;
-  // Rollback drops up to kMax + 1 draft positions, which must still be inside the recent window.
-  if (window && window.recent < config.kMax + 2) {
-    throw new RequestError("draftWindow.recent", `a recent window of ${window.recent} positions cannot hold a rollback at this draft length: it needs at least ${config.kMax + 2}`, "config");
-  }
-}
-
-export function usesDraft(config: Pick<SpecConfig, "proposer">): boolean {
-  return config.proposer === "draft-model" || config.proposer === "tree";
 }
 
 /** The output text cut before the first stop string, or null when none occurs. */

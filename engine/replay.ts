@@ -8,7 +8,8 @@
 import { RequestError } from "./errors";
 import { checkRequest, generateSteps, type EngineModels } from "./generate";
 import { topLogSoftmax } from "./sampling";
-import { DEFAULT_PARAMS, resolveSpecConfig, type GenerateParams, type GenerateResult, type SpecConfigInput, type StepRecord } from "./types";
+import { mergeSpecConfig, type SpecConfig } from "./config";
+import { DEFAULT_PARAMS, type GenerateParams, type GenerateResult, type StepRecord } from "./types";
 
 /** The loaded models as a draft-only engine sees them: the draft in the target's place, no proposer. */
 export function draftOnlyModels(models: EngineModels): EngineModels {
@@ -25,12 +26,12 @@ export function streamDraftOnly(
   models: EngineModels,
   promptIds: readonly number[],
   params: Partial<GenerateParams>,
-  config: SpecConfigInput,
+  config: SpecConfig,
   signal?: AbortSignal,
 ): AsyncGenerator<StepRecord, GenerateResult> {
   const draftModels = draftOnlyModels(models);
   const fullParams = { ...DEFAULT_PARAMS, ...params };
-  const fullConfig = { ...resolveSpecConfig(config), proposer: "off" as const };
+  const fullConfig = mergeSpecConfig(config, { proposer: "off" });
   checkRequest(draftModels, promptIds.length, fullParams, fullConfig);
   return generateSteps(draftModels, promptIds, fullParams, fullConfig, signal);
 }

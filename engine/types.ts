@@ -5,52 +5,9 @@
 import type { ModelId } from "./runtime/model-folder";
 import type { SamplingParams } from "./sampling";
 
-export const PROPOSERS = ["draft-model", "ngram", "tree", "off"] as const;
-export type ProposerName = (typeof PROPOSERS)[number];
-
-export const VERIFY_MODES = ["greedy", "sampling", "lossy"] as const;
-export type VerifyMode = (typeof VERIFY_MODES)[number];
-
-/** How a speculative run is configured: the body of a guardrail config version. */
-export interface SpecConfig {
-  proposer: ProposerName;
-  verify: VerifyMode;
-  /** Maximum draft length per step (k max). */
-  kMax: number;
-  /** Adapt k within [1, kMax] from the recent acceptance rate. */
-  adaptiveK: boolean;
-  /** Stop drafting when the draft's probability for its own token falls below this (0 disables). */
-  draftConfidence: number;
-  /** lossy: accept a draft token when the target's probability for it is at least this. */
-  lossyThreshold: number;
-  ngram: { minN: number; maxN: number };
-  /**
-   * tree: the greedy chain of `depth` tokens, forked into at most `width` paths at the first position
-   * where other tokens get at least `branchMinProb` from the draft: every extra path costs a full row
-   * of the target's verification pass, so it must have a real chance of being the one.
-   */
-  tree: { width: number; depth: number; branchMinProb: number };
-  /** Keep only the first `sink` and last `recent` draft KV positions; null keeps all. */
-  draftWindow: { sink: number; recent: number } | null;
-}
-
-/** A partial SpecConfig whose nested groups may be partial too; see resolveSpecConfig. */
-export type SpecConfigInput = Partial<Omit<SpecConfig, "ngram" | "tree">> & {
-  ngram?: Partial<SpecConfig["ngram"]>;
-  tree?: Partial<SpecConfig["tree"]>;
-};
-
-export const DEFAULT_SPEC_CONFIG: SpecConfig = {
-  proposer: "draft-model",
-  verify: "greedy",
-  kMax: 4,
-  adaptiveK: false,
-  draftConfidence: 0,
-  lossyThreshold: 0.3,
-  ngram: { minN: 1, maxN: 4 },
-  tree: { width: 2, depth: 4, branchMinProb: 0.3 },
-  draftWindow: null,
-};
+export { PROPOSERS, VERIFY_MODES, DEFAULT_SPEC_CONFIG } from "./config";
+export type { ProposerName, VerifyMode, SpecConfig, SpecConfigInput } from "./config";
+import type { ProposerName, VerifyMode } from "./config";
 
 export interface GenerateParams extends SamplingParams {
   maxTokens: number;
@@ -197,14 +154,4 @@ export interface GenerateResult {
   summary: SpecSummary;
   models: { target: ModelId; draft: ModelId | null };
   timings: { prefillMs: number; totalMs: number; firstTokenMs: number };
-}
-
-/** Fill a partial config from the defaults, merging the nested groups field by field. */
-export function resolveSpecConfig(input: SpecConfigInput = {}): SpecConfig {
-  return {
-    ...DEFAULT_SPEC_CONFIG,
-    ...input,
-    ngram: { ...DEFAULT_SPEC_CONFIG.ngram, ...input.ngram },
-    tree: { ...DEFAULT_SPEC_CONFIG.tree, ...input.tree },
-  };
 }

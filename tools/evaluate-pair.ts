@@ -8,8 +8,8 @@
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { DEFAULT_DRAFT_DIR, DEFAULT_TARGET_DIR, SpecEngine } from "../engine/engine";
-import type { CausalLM } from "../engine/runtime/causal-lm";
+import { DEFAULT_DRAFT_DIR, DEFAULT_TARGET_DIR, SpecEngine } from "../engine";
+import type { CausalLM } from "../engine";
 import { heldoutDocs, heldoutPrompts } from "../tests/support/models";
 
 const BLOCK = 512;

@@ -1,6 +1,6 @@
 import "server-only";
-import type { SpecEngine } from "@/engine/engine";
-import { formatModelId } from "@/engine/runtime/model-folder";
+import type { SpecEngine } from "@/engine";
+import { formatModelId } from "@/engine";
 
 /*
  * The process-wide engine: loaded once (instrumentation.ts starts it at start-up; failing that, the
@@ -13,7 +13,7 @@ const holder = globalThis as typeof globalThis & { __speclensEngine?: Promise<Sp
 
 export function getEngine(): Promise<SpecEngine> {
   // Imported here, not at the top: /api/health reads loadedModels() and must not pull in onnxruntime.
-  holder.__speclensEngine ??= import("@/engine/engine")
+  holder.__speclensEngine ??= import("@/engine")
     .then(({ SpecEngine }) => SpecEngine.load({ threads: Number(process.env.SPECLENS_THREADS) || undefined }))
     .then(
       (engine) => {

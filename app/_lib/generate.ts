@@ -1,7 +1,7 @@
 import "server-only";
 import { z } from "zod";
-import { formatModelId } from "@/engine/runtime/model-folder";
-import { DEFAULT_PARAMS, type GenerateParams, type GenerateResult, type SpecConfig } from "@/engine/types";
+import { formatModelId } from "@/engine";
+import { DEFAULT_PARAMS, type GenerateParams, type GenerateResult, type SpecConfig } from "@/engine";
 import { applySpecOverrides, pickSpecOverrides, specOverridesShape } from "./spec-config";
 
 /**

@@ -1,6 +1,5 @@
 import { asc, eq, sql } from "drizzle-orm";
-import { z } from "zod";
-import { DEFAULT_SPEC_CONFIG, PROPOSERS, VERIFY_MODES, resolveSpecConfig, type SpecConfig } from "@/engine/types";
+import { DEFAULT_SPEC_CONFIG, parseSpecConfig, type SpecConfig } from "@/engine";
 import type { SpecLensDb } from "../client";
 import { configLabels, configVersions, type ConfigLabelRow, type ConfigVersionRow } from "../schema";
 
@@ -11,19 +10,6 @@ import { configLabels, configVersions, type ConfigLabelRow, type ConfigVersionRo
  */
 
 export const DEFAULT_CONFIG_LABEL = "production";
-
-/** A stored body, validated on read: a row written by an older SpecLens gets today's defaults for new fields. */
-const storedConfigSchema = z.object({
-  proposer: z.enum(PROPOSERS),
-  verify: z.enum(VERIFY_MODES),
-  kMax: z.number().int().min(1),
-  adaptiveK: z.boolean(),
-  draftConfidence: z.number().min(0).max(1),
-  lossyThreshold: z.number().min(0).max(1),
-  ngram: z.object({ minN: z.number().int().min(1), maxN: z.number().int().min(1) }).partial(),
-  tree: z.object({ width: z.number().int().min(1), depth: z.number().int().min(1), branchMinProb: z.number().min(0).max(1) }).partial(),
-  draftWindow: z.object({ sink: z.number().int().min(0), recent: z.number().int().min(1) }).nullable(),
-}).partial();
 
 export interface ResolvedConfig {
   version: number;
@@ -43,10 +29,13 @@ export function ensureDefaultConfig(db: SpecLensDb): void {
   });
 }
 
+/** A stored body, parsed with the engine's one schema: fields added since it was written get today's defaults. */
 function parseBody(row: ConfigVersionRow): SpecConfig {
-  const parsed = storedConfigSchema.safeParse(JSON.parse(row.bodyJson));
-  if (!parsed.success) throw new Error(`config version ${row.version} is not a valid config: ${parsed.error.message}`);
-  return resolveSpecConfig(parsed.data);
+  try {
+    return parseSpecConfig(JSON.parse(row.bodyJson));
+  } catch (error) {
+    throw new Error(`config version ${row.version} is not a valid config: ${error instanceof Error ? error.message : String(error)}`);
+  }
 }
 
 /**
@@ -73,11 +62,13 @@ export function resolveConfig(db: SpecLensDb, selector?: string | number): Resol
 
 /** Store a new immutable version, numbered one past the latest; returns its number. */
 export function createConfigVersion(db: SpecLensDb, config: SpecConfig, author: string, note = ""): number {
+  // Only bodies the schema accepts are stored (throws SpecConfigError naming the field otherwise).
+  const body = parseSpecConfig(config);
   ensureDefaultConfig(db);
   return db.transaction((tx) => {
     const latest = tx.select({ version: sql<bigint>`max(${configVersions.version})` }).from(configVersions).get();
     const version = Number(latest?.version ?? 0) + 1;
-    tx.insert(configVersions).values({ version, bodyJson: JSON.stringify(config), createdAtMs: Date.now(), author, note }).run();
+    tx.insert(configVersions).values({ version, bodyJson: JSON.stringify(body), createdAtMs: Date.now(), author, note }).run();
     return version;
   });
 }

@@ -1,4 +1,4 @@
-import { A, STEP_SPAN_NAME, ROLLBACK_EVENT } from "@/engine/telemetry";
+import { A, STEP_SPAN_NAME, ROLLBACK_EVENT } from "@/engine";
 import type { NewRequestRow, NewStepRow, NewTokenRow } from "../schema";
 import type { AttributeMap, AttributeValue, SpanRecord } from "./span-record";
 

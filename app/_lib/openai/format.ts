@@ -1,6 +1,6 @@
 import "server-only";
-import { formatModelId } from "@/engine/runtime/model-folder";
-import type { FinishReason, GenerateResult, OutputToken } from "@/engine/types";
+import { formatModelId } from "@/engine";
+import type { FinishReason, GenerateResult, OutputToken } from "@/engine";
 import type { PreparedRequest } from "./prepare";
 
 /*

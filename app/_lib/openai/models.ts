@@ -1,7 +1,7 @@
 import "server-only";
 import { statSync } from "node:fs";
-import type { SpecEngine } from "@/engine/engine";
-import { formatModelId } from "@/engine/runtime/model-folder";
+import type { SpecEngine } from "@/engine";
+import { formatModelId } from "@/engine";
 
 /** The served model in OpenAI's model object shape, with the speculative pair under `speclens`. */
 export function servedModel(engine: SpecEngine) {

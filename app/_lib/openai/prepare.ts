@@ -2,13 +2,13 @@ import "server-only";
 import { randomInt } from "node:crypto";
 import { getDb } from "@/db/client";
 import { resolveConfig } from "@/db/queries/configs";
-import type { SpecEngine } from "@/engine/engine";
-import { formatModelId } from "@/engine/runtime/model-folder";
-import { DEFAULT_PARAMS, type GenerateParams } from "@/engine/types";
+import type { SpecEngine } from "@/engine";
+import { formatModelId } from "@/engine";
+import { DEFAULT_PARAMS, type GenerateParams } from "@/engine";
 import { errorResponse } from "../http";
 import type { ParamNames } from "../serving/errors";
 import type { GenerationRequest } from "../serving/generation";
-import { applySpecOverrides } from "../spec-config";
+import { SpecOverridesError, applySpecOverrides } from "../spec-config";
 import type { ChatBody, ChatMessage, CompletionBody } from "./schema";
 
 /*
@@ -91,7 +91,14 @@ function prepare(c: Common): Prepared {
   const selector = c.body.speclens?.config;
   const resolved = resolveConfig(getDb(), selector);
   if (!resolved) return fail(400, `speclens.config: no config label or version ${JSON.stringify(selector)}`, "speclens.config");
-  const config = applySpecOverrides(resolved.config, c.body.speclens?.overrides ?? {});
+  let config;
+  try {
+    // Validated here, once: the engine trusts a config that passed its schema.
+    config = applySpecOverrides(resolved.config, c.body.speclens?.overrides, "speclens.overrides");
+  } catch (error) {
+    if (error instanceof SpecOverridesError) return fail(400, error.message, error.param);
+    throw error;
+  }
   const params = samplingParams(c.body, c.maxTokens, c.extraStops, c.logprobs ?? 0);
   return {
     ok: true,

@@ -1,7 +1,7 @@
 import "server-only";
 import type { z } from "zod";
-import type { SpecEngine } from "@/engine/engine";
-import type { OutputToken } from "@/engine/types";
+import type { SpecEngine } from "@/engine";
+import type { OutputToken } from "@/engine";
 import { authorize } from "../auth";
 import { getEngine } from "../engine";
 import { jsonResponse, readJsonBody, zodErrorResponse } from "../http";

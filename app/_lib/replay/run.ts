@@ -2,10 +2,7 @@ import "server-only";
 import { z } from "zod";
 import type { SpecLensDb } from "@/db/client";
 import { resolveConfig } from "@/db/queries/configs";
-import type { SpecEngine } from "@/engine/engine";
-import { RequestError } from "@/engine/errors";
-import { targetTopTwo, type TopTwo } from "@/engine/replay";
-import type { GenerateParams, SpecConfig } from "@/engine/types";
+import { mergeSpecConfig, RequestError, targetTopTwo, type GenerateParams, type SpecConfig, type SpecEngine, type TopTwo } from "@/engine";
 import { getEngine } from "../engine";
 import { runGeneration } from "../serving/generation";
 import { applySpecOverrides, specOverridesSchema } from "../spec-config";
@@ -98,12 +95,12 @@ export function replayInputs(db: SpecLensDb, original: OriginalTrace, body: Repl
       return { params, config: original.config, configVersion: original.configVersion, adjustments };
     case "target-only":
     case "draft-only":
-      return { params, config: { ...original.config, proposer: "off" }, configVersion: original.configVersion, adjustments };
+      return { params, config: mergeSpecConfig(original.config, { proposer: "off" }), configVersion: original.configVersion, adjustments };
     case "config": {
       const selector = body.config ?? original.configVersion ?? undefined;
       const resolved = resolveConfig(db, selector);
       if (!resolved) throw new ReplayInputError("config", `no config label or version ${JSON.stringify(selector)}`);
-      return { params, config: applySpecOverrides(resolved.config, body.overrides ?? {}), configVersion: String(resolved.version), adjustments };
+      return { params, config: applySpecOverrides(resolved.config, body.overrides ?? {}, "overrides"), configVersion: String(resolved.version), adjustments };
     }
   }
 }

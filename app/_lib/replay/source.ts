@@ -2,7 +2,7 @@ import "server-only";
 import type { SpecLensDb } from "@/db/client";
 import { loadGeneration, type StoredGeneration } from "@/db/queries/replays";
 import type { StepRow } from "@/db/schema";
-import { DEFAULT_PARAMS, resolveSpecConfig, type GenerateParams, type SpecConfig } from "@/engine/types";
+import { DEFAULT_PARAMS, DEFAULT_SPEC_CONFIG, parseSpecConfig, type GenerateParams, type SpecConfig } from "@/engine";
 import type { RecordedToken } from "./compare";
 import type { RecordedIdentity } from "./models";
 
@@ -83,6 +83,15 @@ export function recordedTokens(stored: Pick<StoredGeneration, "steps" | "tokens"
   });
 }
 
+/** The config the trace recorded; one that no longer parses (an older schema) falls back to the defaults' shape. */
+function storedConfig(json: string): SpecConfig {
+  try {
+    return parseSpecConfig(parse(json, {}));
+  } catch {
+    return DEFAULT_SPEC_CONFIG;
+  }
+}
+
 export function toOriginal(stored: StoredGeneration): OriginalTrace {
   const r = stored.request;
   const runtime = parse<Record<string, unknown> | null>((r as { runtimeJson?: string | null }).runtimeJson, null);
@@ -92,7 +101,7 @@ export function toOriginal(stored: StoredGeneration): OriginalTrace {
     promptIds: stored.promptTokenIds,
     completion: r.completion ?? "",
     params: { ...DEFAULT_PARAMS, ...parse<Partial<GenerateParams>>(r.paramsJson, {}) },
-    config: resolveSpecConfig(parse(r.configJson, {})),
+    config: storedConfig(r.configJson),
     configVersion: r.configVersion,
     finishReason: r.finishReason,
     replayOf: r.replayOf,

@@ -1,6 +1,7 @@
 import "server-only";
-import { ModelUnavailableError, RequestError } from "@/engine/errors";
+import { ModelUnavailableError, RequestError } from "@/engine";
 import { errorResponse } from "../http";
+import { SpecOverridesError } from "../spec-config";
 import { QueueFullError } from "./queue";
 
 /** How an API names the engine fields a RequestError can point at. */
@@ -27,6 +28,7 @@ function wireParam(error: RequestError, names: ParamNames): string {
  * otherwise (logged: it is our fault, not the caller's).
  */
 export function generationErrorResponse(error: unknown, names: ParamNames = GENERATE_API_PARAMS): Response {
+  if (error instanceof SpecOverridesError) return errorResponse(400, error.message, { param: error.param });
   if (error instanceof RequestError) {
     const param = wireParam(error, names);
     return errorResponse(400, `${param}: ${error.message}`, { param });

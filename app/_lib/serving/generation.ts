@@ -1,11 +1,10 @@
 import "server-only";
 import { ROOT_CONTEXT, context, type Span } from "@opentelemetry/api";
 import { flushTraces } from "@/db/tracing/runtime";
-import type { SpecEngine } from "@/engine/engine";
-import { checkSpecConfig, usesDraft } from "@/engine/generate";
-import { streamDraftOnly } from "@/engine/replay";
-import { A, traceGeneration } from "@/engine/telemetry";
-import type { GenerateParams, GenerateResult, SpecConfig, StepRecord } from "@/engine/types";
+import type { SpecEngine } from "@/engine";
+import { usesDraft } from "@/engine";
+import { A, streamDraftOnly, traceGeneration } from "@/engine";
+import type { GenerateParams, GenerateResult, SpecConfig, StepRecord } from "@/engine";
 import { getEngine } from "../engine";
 import { admissionQueue, effectiveTimeBudget } from "./limits";
 import { servingMetrics } from "./metrics";
@@ -51,8 +50,7 @@ export interface GenerationHandle {
 
 export async function startGeneration(request: GenerationRequest): Promise<GenerationHandle> {
   const arrivedAt = performance.now();
-  // Bad input is a 400 whether or not the models load.
-  checkSpecConfig(request.config);
+  // The config was validated by the route (engine/config.ts); bad input was a 400 before the models load.
   const engine = await getEngine();
   const promptIds = typeof request.prompt === "string" ? engine.tokenizer.encode(request.prompt) : request.prompt;
   const params: GenerateParams = { ...request.params, timeBudgetMs: effectiveTimeBudget(request.params.timeBudgetMs) };

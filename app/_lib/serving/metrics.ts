@@ -1,7 +1,7 @@
 import "server-only";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import { tracingReport } from "@/db/tracing/runtime";
-import type { GenerateResult, StepRecord } from "@/engine/types";
+import type { GenerateResult, StepRecord } from "@/engine";
 import { loadedModels } from "../engine";
 import { admissionQueue } from "./limits";
 

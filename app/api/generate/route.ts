@@ -23,8 +23,9 @@ export async function POST(request: Request): Promise<Response> {
   const resolved = resolveConfig(getDb(), parsed.data.config);
   if (!resolved) return errorResponse(400, `config: no config label or version ${JSON.stringify(parsed.data.config)}`, { param: "config" });
 
-  const { params, config } = toEngineInputs(parsed.data, resolved.config);
   try {
+    // The speculative fields are validated here, once, against the selected version (400 naming the field).
+    const { params, config } = toEngineInputs(parsed.data, resolved.config);
     const outcome = await runGeneration({
       prompt: parsed.data.prompt, params, config, endpoint: "POST /api/generate", configVersion: String(resolved.version), signal: request.signal,
     });

@@ -1,0 +1,25 @@
+/**
+ * The engine's one public face: app/, db/, bench/, tools/ and instrumentation.ts import "@/engine"
+ * (or engine/index) only, never a module behind it (eslint.config.mjs refuses deep imports).
+ * Importing it does not load onnxruntime's native binding: that happens in SpecEngine.load.
+ */
+export { SpecEngine, DEFAULT_DRAFT_DIR, DEFAULT_TARGET_DIR, type EngineOptions } from "./engine";
+export type { EngineModels } from "./generate";
+export {
+  PROPOSERS, VERIFY_MODES, K_MAX_LIMIT, DEFAULT_SPEC_CONFIG, SPEC_WIRE_FIELDS,
+  specConfigObject, specConfigSchema, checkSpecRelations, parseSpecConfig, safeParseSpecConfig, mergeSpecConfig,
+  specConfigFromWire, specConfigToWire, isValidatedSpecConfig, wirePath, usesDraft, SpecConfigError,
+  type ProposerName, type VerifyMode, type SpecConfig, type SpecConfigInput, type SpecConfigResult, type ConfigIssue,
+} from "./config";
+export { DEFAULT_PARAMS } from "./types";
+export type {
+  GenerateParams, GenerateResult, StepRecord, OutputToken, ExaminedToken, VerifyResult, DraftPath, Proposal,
+  CacheChange, PositionOutcome, TokenOrigin, StepTimings, FinishReason, SpecSummary,
+} from "./types";
+export { RequestError, ModelUnavailableError } from "./errors";
+export { A, STEP_SPAN_NAME, ROLLBACK_EVENT, TRACER_NAME, stepAttributes, traceGeneration, type TraceInfo } from "./telemetry";
+export { formatModelId, type ModelId, type ModelConfigJson } from "./runtime/model-folder";
+export type { CausalLM, RuntimeOptions } from "./runtime/causal-lm";
+export { ChatTemplate, DEFAULT_CHAT_STOP, DEFAULT_CHAT_TEMPLATE, type ChatMessageText } from "./chat";
+export type { TextTokenizer } from "./tokenizer";
+export { streamDraftOnly, targetTopTwo, draftOnlyModels, type TopTwo } from "./replay";
