@@ -76,3 +76,19 @@ export function originalsAmong(db: SpecLensDb, traceIds: readonly string[]): str
   );
   return traceIds.filter((id) => found.has(id));
 }
+
+/**
+ * The trace ids of an alert's breaching window (alerts.trace_ids_json), read by name so replay does not
+ * depend on the alerts module: null when there is no such alert, or no alerts table in this database.
+ */
+export function alertTraceIds(db: SpecLensDb, alertId: number): string[] | null {
+  try {
+    const row = db.get<{ trace_ids_json: string } | undefined>(sql`select trace_ids_json from alerts where id = ${alertId}`);
+    if (!row) return null;
+    const ids = JSON.parse(row.trace_ids_json) as unknown;
+    return Array.isArray(ids) ? ids.filter((v): v is string => typeof v === "string") : [];
+  } catch (error) {
+    if (error instanceof Error && /no such table/.test(error.message)) return null;
+    throw error;
+  }
+}
