@@ -1,6 +1,8 @@
 import type { Metadata } from "next";
 import Link from "next/link";
 import { notFound } from "next/navigation";
+import { AttributionView } from "@/app/_components/replay/AttributionView";
+import { ReplayPanel } from "@/app/_components/replay/ReplayPanel";
 import { OriginLegend, TokenStrip } from "@/app/_components/TokenStrip";
 import { formatDurationNs, formatTimestampNs, shortId } from "@/app/_lib/format";
 import { getDb } from "@/db/client";
@@ -146,6 +148,8 @@ export default async function TracePage({ params }: Props) {
           <h2 className="section-title">Output tokens</h2>
           <OriginLegend />
           <TokenStrip tokens={trace.tokens} />
+          <AttributionView traceId={traceId} completion={r.completion ?? ""} />
+          <ReplayPanel traceId={traceId} />
         </>
       )}
 
