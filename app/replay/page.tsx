@@ -1,6 +1,9 @@
 import type { Metadata } from "next";
+import { EmptyState } from "@/app/_components/EmptyState";
 import { PageHeader } from "@/app/_components/PageHeader";
 import { BatchReplay } from "@/app/_components/replay/BatchReplay";
+import { getDb } from "@/db/client";
+import { countOriginals } from "@/db/queries/replays";
 
 export const metadata: Metadata = { title: "Replay" };
 export const dynamic = "force-dynamic";
@@ -13,6 +16,20 @@ type Props = { searchParams: Promise<{ alert?: string }> };
  */
 export default async function ReplayPage({ searchParams }: Props) {
   const { alert } = await searchParams;
+  if (countOriginals(getDb()) === 0) {
+    return (
+      <>
+        <PageHeader section="/replay" />
+        <EmptyState
+          title="Nothing to replay yet"
+          howTo={<p>Produce a request in the Playground or with POST /v1/completions, then open it from Traces and press Exact or Target only.</p>}
+        >
+          Replay re-runs a stored request through the engine (exactly, with the target alone, with the draft alone, or under
+          another config), tells whether it reproduced, and whether a bad output came from the draft or the target model.
+        </EmptyState>
+      </>
+    );
+  }
   return (
     <>
       <PageHeader section="/replay" />

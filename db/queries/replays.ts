@@ -92,3 +92,8 @@ export function alertTraceIds(db: SpecLensDb, alertId: number): string[] | null 
     throw error;
   }
 }
+
+/** How many stored traces are originals (not replays): what a batch could replay. */
+export function countOriginals(db: SpecLensDb): number {
+  return Number(db.select({ n: sql<number>`count(*)` }).from(requests).where(isNull(requests.replayOf)).get()?.n ?? 0);
+}
