@@ -55,6 +55,8 @@ describe("POST /api/traces/{id}/replay", () => {
       expect(body.firstDivergence?.original?.origin).toBe("lossy-accepted");
       expect(body.draftEvidence).toMatchObject({ position: planted, lossyThreshold: 0.02 });
       expect(body.explanation).toMatch(/introduced by the draft/);
+      // The target's own choice there: what the target-only replay wrote at the same position.
+      expect(body.draftEvidence?.targetChoice?.text).toBe(body.firstDivergence?.replay?.text);
     }
     expect(checked).toBeGreaterThan(0);
   });

@@ -96,7 +96,7 @@ describe("Replay and attribution in a browser", () => {
     await expect.poll(() => evidence.getByTestId("verdict").getAttribute("data-verdict")).toBe("draft");
     expect(await page.getByTestId("attribution-explanation").textContent()).toMatch(new RegExp(`introduced by the draft: lossy acceptance of .* at position ${planted} `));
     expect(await page.getByTestId("aligned").locator("tr.diverged td").first().textContent()).toBe(String(planted));
-    expect(await page.getByTestId("probabilities").textContent()).toMatch(/Draft p0\.\d{3}Target p0\.\d{3}/);
+    expect(await page.getByTestId("probabilities").textContent()).toMatch(/Draft p0\.\d{3}Target p0\.\d{3}Target alone".+"/);
     await shot("attribution-draft.png", "attribution");
 
     await dragSelect(0, attribution.tokens[planted - 1].end);

@@ -122,7 +122,18 @@ export interface VerdictAnswer {
   draftEvidence: DraftEvidence | null;
 }
 
-export function draftEvidence(token: RecordedToken, input: Pick<VerdictInput, "configVersion" | "lossyThreshold" | "tokenText">): DraftEvidence {
+/**
+ * The draft-introduced token as evidence. When the record does not hold the target's own choice, a
+ * greedy target-only replay that parts exactly there supplies it: same prefix, the target's argmax.
+ */
+export function draftEvidence(
+  token: RecordedToken,
+  input: Pick<VerdictInput, "configVersion" | "lossyThreshold" | "tokenText"> & { counterfactual?: FirstDivergence | null; greedy?: boolean },
+): DraftEvidence {
+  const cf = input.counterfactual;
+  if (!token.targetChoice && input.greedy && cf?.replay && cf.position === token.position) {
+    return { ...draftEvidence({ ...token, targetChoice: { token: cf.replay.token, prob: null } }, { ...input, counterfactual: null }), targetChoice: { token: cf.replay.token, prob: null, text: cf.replay.text } };
+  }
   const choice = token.targetChoice;
   return {
     position: token.position,
@@ -159,7 +170,8 @@ export const fmt = (v: number | null | undefined, digits = 3) => (v === null || 
  */
 export function decideVerdict(input: VerdictInput): VerdictAnswer {
   const firstDraft = firstDraftIntroduced(input.original);
-  const evidence = firstDraft ? draftEvidence(firstDraft, input) : null;
+  const counterfactual = input.mode === "target-only" ? input.divergence : null;
+  const evidence = firstDraft ? draftEvidence(firstDraft, { ...input, counterfactual }) : null;
   if (input.modelChanges.length > 0) {
     return { verdict: "models-changed", explanation: `the trace ran on other models or another runtime than the ones loaded now: ${input.modelChanges.join("; ")}`, draftEvidence: evidence };
   }
@@ -212,12 +224,12 @@ export interface SpanVerdictInput {
  */
 export function spanVerdict(input: SpanVerdictInput): VerdictAnswer {
   const firstDraft = firstDraftIntroduced(input.original);
-  const evidence = firstDraft ? draftEvidence(firstDraft, input) : null;
+  const evidence = firstDraft ? draftEvidence(firstDraft, { ...input, counterfactual: input.divergence }) : null;
   if (input.modelChanges.length > 0) {
     return { verdict: "models-changed", explanation: `cannot attribute against the models loaded now: ${input.modelChanges.join("; ")}`, draftEvidence: evidence };
   }
   if (evidence && firstDraft && input.last >= firstDraft.position) {
-    const where = input.first >= firstDraft.position ? "the span follows" : "the span contains";
+    const where = input.first > firstDraft.position ? "the span follows" : "the span contains";
     return { verdict: "draft", explanation: `${where} a token ${draftSentence(evidence)}`, draftEvidence: evidence };
   }
   const d = input.divergence;

@@ -85,7 +85,6 @@ export function loadedIdentity(engine: SpecEngine): LoadedIdentity {
 export function replayInputs(db: SpecLensDb, original: OriginalTrace, body: ReplayBody): { params: GenerateParams; config: SpecConfig; configVersion: string | null; adjustments: string[] } {
   const adjustments: string[] = [];
   const params: GenerateParams = { ...original.params, timeBudgetMs: 0 };
-  if (original.params.timeBudgetMs > 0) adjustments.push(`time budget of ${original.params.timeBudgetMs} ms dropped: a replay runs to the original's length`);
   if (original.finishReason === "time_budget" || original.finishReason === "abort") {
     params.maxTokens = Math.max(1, original.tokens.length);
     adjustments.push(`the original ended early (${original.finishReason}) after ${original.tokens.length} tokens: max_tokens set to that`);
