@@ -138,7 +138,12 @@ async function main(): Promise<void> {
       }
       break;
     }
-    if (!values.json) for (const t of next.value.emitted) process.stdout.write(paint(t.text, t.origin));
+    // The step's text delta (engine/detokenizer.ts): stop strings cut, split characters joined. Coloured
+    // token by token when it is exactly the tokens' texts, else by the step's last token.
+    const { textDelta, emitted } = next.value;
+    if (values.json || !textDelta) continue;
+    if (emitted.map((t) => t.text).join("") === textDelta) for (const t of emitted) process.stdout.write(paint(t.text, t.origin));
+    else process.stdout.write(paint(textDelta, emitted.at(-1)?.origin ?? "target"));
   }
   await engine.dispose();
 }

@@ -8,7 +8,7 @@ import { ChatTemplate } from "./chat";
 import { checkRequest, generateSteps, type EngineModels } from "./generate";
 import { SpecConfigError, isValidatedSpecConfig, mergeSpecConfig, DEFAULT_SPEC_CONFIG, type SpecConfig } from "./config";
 import { RequestError } from "./errors";
-import type { RuntimeOptions } from "./runtime/causal-lm";
+import type { RuntimeOptions, SessionRuntime } from "./runtime/causal-lm";
 import type { ModelId } from "./runtime/model-folder";
 import { TextTokenizer } from "./tokenizer";
 import {
@@ -34,6 +34,12 @@ function resolveConfig(config: SpecConfig | SpecConfigInput): SpecConfig {
 /** The shipped pair, relative to the repository root (SPECLENS_TARGET_DIR / SPECLENS_DRAFT_DIR override). */
 export const DEFAULT_TARGET_DIR = "models/speclens-brown-20m";
 export const DEFAULT_DRAFT_DIR = "models/speclens-brown-draft-2m";
+
+/** The target session's runtime (the numbers that decide the tokens), Node's version, and the draft's session. */
+export interface EngineRuntime extends SessionRuntime {
+  node: string;
+  draft: SessionRuntime | null;
+}
 
 export interface EngineOptions extends RuntimeOptions {
   targetDir?: string;
@@ -69,6 +75,15 @@ export class SpecEngine {
 
   get modelIds(): { target: ModelId; draft: ModelId | null } {
     return { target: this.models.target.id, draft: this.models.draft?.id ?? null };
+  }
+
+  /**
+   * What decides the numerics of this engine's outputs, recorded on every request (speclens.runtime):
+   * onnxruntime's version, the execution provider, threads and graph optimisation per session.
+   */
+  runtime(): EngineRuntime {
+    const { target, draft } = this.models;
+    return { ...target.runtime, node: process.versions.node, draft: draft ? draft.runtime : null };
   }
 
   get tokenizer(): TextTokenizer {

@@ -15,10 +15,11 @@ import { createRng, type Rng } from "./rng";
 import type { CausalLM } from "./runtime/causal-lm";
 import type { KvCache } from "./runtime/kv-cache";
 import { logSoftmaxAt, processedProbs, topLogSoftmax, type SamplingParams } from "./sampling";
-import { AdaptiveK, SpecStats } from "./stats";
+import { Detokenizer } from "./detokenizer";
+import { AdaptiveK, SpecStats, stepCounts } from "./stats";
 import type { TextTokenizer } from "./tokenizer";
 import type {
-  FinishReason, GenerateParams, GenerateResult, OutputToken, SpecConfig, StepRecord, TokenOrigin, VerifyMode,
+  FinishReason, GenerateParams, GenerateResult, OutputToken, SpecConfig, StepRecord, TargetChoice, TokenOrigin, VerifyMode,
 } from "./types";
 import { verifyPaths } from "./verify";
 
@@ -55,9 +56,13 @@ export async function* generateSteps(
   const output: OutputToken[] = [];
   const stats = new SpecStats();
   const adaptive = new AdaptiveK(config.kMax, config.adaptiveK);
+  const detokenizer = new Detokenizer(tokenizer, params.stop);
+  // min_tokens bans EOS per output position, on the draft and the verify side alike: a step that
+  // crosses min_tokens may emit EOS at the positions past it, exactly as target-only decoding would.
+  const noEos: readonly number[] = [tokenizer.eosId];
+  const bannedAt = (position: number): readonly number[] => (!params.ignoreEos && position < params.minTokens ? noEos : []);
   let finishReason: FinishReason | null = null;
   let firstTokenMs = 0;
-  let text = "";
 
   try {
     // A request cancelled before it ran (e.g. while queued) ends at once, without a prefill.
@@ -68,13 +73,13 @@ export async function* generateSteps(
       if (signal?.aborted) { finishReason = "abort"; break; }
       if (params.timeBudgetMs > 0 && performance.now() - started > params.timeBudgetMs) { finishReason = "time_budget"; break; }
       const stepStart = performance.now();
-      const banned = !params.ignoreEos && output.length < params.minTokens ? [tokenizer.eosId] : [];
-      const remaining = params.maxTokens - output.length;
+      const position = output.length;
+      const remaining = params.maxTokens - position;
       const k = Math.min(adaptive.k, remaining - 1);
 
       const proposal = k > 0
-        ? await proposer.propose({ tokens: committed, k, sampling, sampled, banned, rng })
-        : { paths: [], draftCache: null };
+        ? await proposer.propose({ tokens: committed, k, sampling, sampled, position, bannedAt, rng })
+        : { paths: [] };
       const draftMs = performance.now() - stepStart;
 
       // Verify every path in one target pass: batch rows share the cached prefix.
@@ -92,8 +97,9 @@ export async function* generateSteps(
 
       const vocab = target.vocabSize;
       const seq = depth + 1;
-      const dist = (r: number, pos: number) => processedProbs(pass.out.logits, (r * seq + pos) * vocab, vocab, sampling, banned);
-      const verdict = verifyPaths(paths, dist, { mode, lossyThreshold: config.lossyThreshold, sampled, rng });
+      const dist = (r: number, pos: number) =>
+        processedProbs(pass.out.logits, (r * seq + pos) * vocab, vocab, sampling, bannedAt(position + pos));
+      const verdict = verifyPaths(paths, dist, { mode, lossyThreshold: config.lossyThreshold, sampled, rng, position });
 
       // Roll back the target cache to the committed prefix of the winning row.
       const row = Math.max(0, verdict.pathIndex);
@@ -102,20 +108,23 @@ export async function* generateSteps(
       cache = cache.selectRow(row, keep);
 
       const chosen = paths[row]?.tokens ?? [];
-      const newTokens: { id: number; origin: TokenOrigin; prob: number; pos: number }[] = [];
+      const newTokens: { id: number; origin: TokenOrigin; prob: number; pos: number; draftProb: number | null; targetChoice: TargetChoice }[] = [];
       for (let i = 0; i < verdict.accepted; i++) {
-        const examined = verdict.examined.find((e) => e.depth === i && e.outcome !== "rejected");
-        newTokens.push({ id: chosen[i], origin: examined?.outcome === "lossy-accepted" ? "lossy-accepted" : "accepted", prob: examined?.targetProb ?? 0, pos: i });
+        const e = verdict.examined.find((x) => x.depth === i && x.outcome !== "rejected")!;
+        newTokens.push({ id: chosen[i], origin: e.outcome === "lossy-accepted" ? "lossy-accepted" : "accepted", prob: e.targetProb, pos: i, draftProb: e.draftProb, targetChoice: e.targetChoice });
       }
-      newTokens.push({ id: verdict.nextToken, origin: verdict.nextOrigin, prob: verdict.nextTokenProb, pos: verdict.accepted });
+      newTokens.push({ id: verdict.nextToken, origin: verdict.nextOrigin, prob: verdict.nextTokenProb, pos: verdict.accepted, draftProb: null, targetChoice: verdict.nextTargetChoice });
 
-      // Emit tokens in order, applying stops.
+      // Emit tokens in order, applying EOS, stop strings and max_tokens; what follows the end is discarded.
       const emitted: OutputToken[] = [];
+      let textDelta = "";
+      let processed = 0;
       for (const t of newTokens) {
+        processed++;
         if (t.id === tokenizer.eosId && !params.ignoreEos) { finishReason = "eos"; break; }
         const offset = (row * seq + t.pos) * vocab;
         const token: OutputToken = {
-          id: t.id, text: tokenizer.tokenText(t.id), origin: t.origin, prob: t.prob, step: index,
+          id: t.id, text: tokenizer.tokenText(t.id), origin: t.origin, prob: t.prob, draftProb: t.draftProb, targetChoice: t.targetChoice, step: index,
           logprob: logSoftmaxAt(pass.out.logits, offset, vocab, t.id),
           topLogprobs: params.topLogprobs > 0
             ? topLogSoftmax(pass.out.logits, offset, vocab, params.topLogprobs).map((a) => ({ ...a, text: tokenizer.tokenText(a.id) }))
@@ -124,32 +133,41 @@ export async function* generateSteps(
         output.push(token);
         emitted.push(token);
         committed.push(t.id);
-        const stop = params.stop.length > 0 ? findStop(tokenizer.decode(output.map((o) => o.id)), params.stop) : null;
-        if (stop !== null) { text = stop; finishReason = "stop"; break; }
+        textDelta += detokenizer.push(t.id);
+        if (detokenizer.stop) { finishReason = "stop"; break; }
         if (output.length >= params.maxTokens) { finishReason = "length"; break; }
       }
+      if (finishReason !== null) textDelta += detokenizer.flush();
       if (output.length > 0 && firstTokenMs === 0) firstTokenMs = performance.now() - started;
+      // The draft's rollback is reported in the step that caused it (the last step too).
+      const draftChange = proposer.rollback(committed);
+      const counts = stepCounts(paths, verdict, Math.min(processed, verdict.accepted));
 
       const record: StepRecord = {
         index,
         proposer: config.proposer,
         k,
-        paths: paths.map((p) => ({ tokens: p.tokens, draftProbs: p.draftProbs })),
+        position,
+        paths: paths.map((p) => ({ tokens: p.tokens, draftProbs: p.draftProbs, pointMass: p.tokens.map((_, d) => !p.draftDists[d]) })),
         verify: verdict,
         emitted,
+        textDelta,
+        counts,
         rollback: {
-          target: { dropped: lengthBefore - keep, lengthBefore, lengthAfter: keep },
-          draft: proposal.draftCache,
+          target: { dropped: lengthBefore - keep, evicted: 0, lengthBefore, lengthAfter: keep },
+          draft: draftChange,
         },
         timings: { draftMs, verifyMs, overheadMs: performance.now() - stepStart - draftMs - verifyMs },
         kvBytes: { target: cache.bytes, draft: proposer.kvBytes() },
       };
-      stats.add(record);
+      stats.add(counts);
       adaptive.observe(depth, verdict.accepted);
       yield record;
     }
 
-    if (finishReason !== "stop") text = tokenizer.decode(output.map((o) => o.id));
+    // Ended between steps (abort, time budget): the text held back for a possible stop is final now.
+    detokenizer.flush();
+    const text = detokenizer.text;
     return {
       text,
       tokens: output,
@@ -181,14 +199,4 @@ export function checkRequest(models: EngineModels, promptTokens: number, params:
   if (usesDraft(config) && !models.draft) {
     throw new RequestError("proposer", `proposer ${config.proposer} needs a draft model, and none is loaded`, "config");
   }
-}
-
-/** The output text cut before the first stop string, or null when none occurs. */
-export function findStop(text: string, stops: readonly string[]): string | null {
-  let cut = -1;
-  for (const s of stops) {
-    const at = s ? text.indexOf(s) : -1;
-    if (at >= 0 && (cut < 0 || at < cut)) cut = at;
-  }
-  return cut >= 0 ? text.slice(0, cut) : null;
 }

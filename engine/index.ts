@@ -3,7 +3,7 @@
  * (or engine/index) only, never a module behind it (eslint.config.mjs refuses deep imports).
  * Importing it does not load onnxruntime's native binding: that happens in SpecEngine.load.
  */
-export { SpecEngine, DEFAULT_DRAFT_DIR, DEFAULT_TARGET_DIR, type EngineOptions } from "./engine";
+export { SpecEngine, DEFAULT_DRAFT_DIR, DEFAULT_TARGET_DIR, type EngineOptions, type EngineRuntime } from "./engine";
 export type { EngineModels } from "./generate";
 export {
   PROPOSERS, VERIFY_MODES, K_MAX_LIMIT, DEFAULT_SPEC_CONFIG, SPEC_WIRE_FIELDS,
@@ -14,12 +14,15 @@ export {
 export { DEFAULT_PARAMS } from "./types";
 export type {
   GenerateParams, GenerateResult, StepRecord, OutputToken, ExaminedToken, VerifyResult, DraftPath, Proposal,
-  CacheChange, PositionOutcome, TokenOrigin, StepTimings, FinishReason, SpecSummary,
+  CacheChange, PositionOutcome, TokenOrigin, StepTimings, FinishReason, SpecSummary, StepCounts, TargetChoice,
 } from "./types";
 export { RequestError, ModelUnavailableError } from "./errors";
 export { A, STEP_SPAN_NAME, ROLLBACK_EVENT, TRACER_NAME, stepAttributes, traceGeneration, type TraceInfo } from "./telemetry";
-export { formatModelId, type ModelId, type ModelConfigJson } from "./runtime/model-folder";
-export type { CausalLM, RuntimeOptions } from "./runtime/causal-lm";
+export { formatModelId, combinedModelHash, MODEL_ID_FILES, type ModelId, type ModelConfigJson } from "./runtime/model-folder";
+export { createRng, uniformAt, RNG_PURPOSES, type Rng, type RngPurpose } from "./rng";
+export { Detokenizer, type Decoder, type StopHit } from "./detokenizer";
+export { stepCounts } from "./stats";
+export type { CausalLM, RuntimeOptions, SessionRuntime } from "./runtime/causal-lm";
 export { ChatTemplate, DEFAULT_CHAT_STOP, DEFAULT_CHAT_TEMPLATE, type ChatMessageText } from "./chat";
 export type { TextTokenizer } from "./tokenizer";
 export { streamDraftOnly, targetTopTwo, draftOnlyModels, type TopTwo } from "./replay";

@@ -1,36 +1,58 @@
 /**
- * Seeded PRNG for reproducible sampling: the same seed gives the same stream of uniforms, so the
- * same prompt, parameters, seed and config give the same tokens. sfc32 seeded through splitmix32:
- * a few lines with good statistical quality, and no allocation per draw on the hot path.
+ * Counter-based randomness: every uniform the engine draws is a pure function of
+ * (seed, purpose, output position, index), not the next value of one sequential stream. So a draw
+ * does not depend on how many draws came before it, and runs that take different paths still share
+ * their randomness where they mean the same thing: a seeded `off` run draws the token at output
+ * position n with uniform("target", n, 0), exactly the uniform a speculative run uses for its
+ * bonus token at n and for the `targetChoice` it records there (the coupled counterfactual that
+ * replay relies on).
+ *
+ * Purposes:
+ *   draft     the draft model's sampled token at output position n (index 0)
+ *   accept    the acceptance test of the i-th candidate examined at position n (index i)
+ *   residual  the recovered token drawn from the residual after a rejection at n (index 0)
+ *   target    the target's own token at n (bonus, or every token when nothing is drafted; index 0)
+ *
+ * The hash: four 32-bit words mixed with murmur3's finaliser in a splitmix-style chain, two
+ * independent 32-bit outputs combined into a 53-bit mantissa.
  */
+
+export const RNG_PURPOSES = ["draft", "accept", "residual", "target"] as const;
+export type RngPurpose = (typeof RNG_PURPOSES)[number];
+
 export interface Rng {
-  /** A uniform float in [0, 1). */
-  next(): number;
+  /** A uniform float in [0, 1), a pure function of the seed and these three coordinates. */
+  uniform(purpose: RngPurpose, position: number, index?: number): number;
 }
 
-function splitmix32(state: number): () => number {
-  let s = state >>> 0;
-  return () => {
-    s = (s + 0x9e3779b9) >>> 0;
-    let z = s;
-    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
-    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
-    return (z ^ (z >>> 16)) >>> 0;
-  };
+const PURPOSE_KEY: Record<RngPurpose, number> = { draft: 0x68e31da4, accept: 0xb5297a4d, residual: 0x1b56c4e9, target: 0x7f4a7c15 };
+
+function fmix32(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+function mix(state: number, word: number): number {
+  return fmix32((state ^ fmix32((word >>> 0) + 0x9e3779b9)) + 0x632be5ab);
+}
+
+/** The uniform at (seed, purpose, position, index); exported for tests and replay tools. */
+export function uniformAt(seed: number, purpose: RngPurpose, position: number, index = 0): number {
+  let h = mix(0x243f6a88, seed);
+  // Seeds above 2^32 (not produced by the API, but possible from a library caller) keep their high bits.
+  h = mix(h, Math.floor(seed / 4294967296));
+  h = mix(h, PURPOSE_KEY[purpose]);
+  h = mix(h, position);
+  h = mix(h, index);
+  const hi = fmix32(h ^ 0x5bd1e995) >>> 5; // 27 bits
+  const lo = fmix32(h + 0x27d4eb2f) >>> 6; // 26 bits
+  return (hi * 67108864 + lo) / 9007199254740992;
 }
 
 export function createRng(seed: number): Rng {
-  const init = splitmix32(seed);
-  let a = init(), b = init(), c = init(), d = init();
-  return {
-    next() {
-      const t = (((a + b) >>> 0) + d) >>> 0;
-      d = (d + 1) >>> 0;
-      a = b ^ (b >>> 9);
-      b = (c + (c << 3)) >>> 0;
-      c = ((c << 21) | (c >>> 11)) >>> 0;
-      c = (c + t) >>> 0;
-      return t / 4294967296;
-    },
-  };
+  return { uniform: (purpose, position, index = 0) => uniformAt(seed, purpose, position, index) };
 }

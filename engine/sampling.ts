@@ -3,8 +3,6 @@
  * to the draft's and the target's logits (temperature, then top-k, then top-p), which is what makes
  * speculative sampling lossless with respect to the *processed* target distribution.
  */
-import type { Rng } from "./rng";
-
 export interface SamplingParams {
   /** 0 means greedy (argmax); otherwise logits are divided by it. */
   temperature: number;
@@ -89,9 +87,8 @@ function truncate(probs: Float32Array, params: SamplingParams): void {
   for (let i = 0; i < probs.length; i++) probs[i] /= kept;
 }
 
-/** Inverse-CDF draw from a normalised distribution. */
-export function sample(probs: Float32Array, rng: Rng): number {
-  const u = rng.next();
+/** Inverse-CDF draw from a normalised distribution with the uniform `u` in [0, 1). */
+export function sample(probs: Float32Array, u: number): number {
   let acc = 0;
   let last = 0;
   for (let i = 0; i < probs.length; i++) {

@@ -7,24 +7,44 @@
  *   recovered or bonus token (vLLM's convention).
  * - per-position acceptance[i] = steps that accepted position i / steps that drafted position i.
  */
-import type { ProposerName, SpecSummary, StepRecord, VerifyMode } from "./types";
+import type { ProposerName, SpecSummary, StepCounts, VerifyResult, VerifyMode } from "./types";
+
+/**
+ * A step's counts, computed once, in the loop, when the step is built; the summary, /metrics and the
+ * trace read StepRecord.counts instead of counting again. `kept` is how many of the accepted draft
+ * tokens were emitted: the request may end inside the accepted prefix (EOS, a stop string,
+ * max_tokens), and the tokens after its end are discarded, neither drafted nor accepted.
+ */
+export function stepCounts(paths: readonly { tokens: readonly number[] }[], verify: Pick<VerifyResult, "accepted" | "pathIndex">, kept: number): StepCounts {
+  const accepted = Math.min(verify.accepted, kept);
+  const discarded = verify.accepted - accepted;
+  const depth = Math.max(0, ...paths.map((p) => p.tokens.length));
+  // Positions past the request's end were drafted for nothing: drop them from the per-position counts.
+  const countedDepth = discarded > 0 ? accepted : depth;
+  return {
+    drafted: paths.reduce((n, p) => n + p.tokens.length, 0) - discarded,
+    accepted,
+    discarded,
+    draftedAt: Array.from({ length: countedDepth }, () => 1),
+    acceptedAt: Array.from({ length: countedDepth }, (_, i) => (i < accepted ? 1 : 0)),
+  };
+}
 
 export class SpecStats {
   private steps = 0;
   private drafted = 0;
   private accepted = 0;
+  private discarded = 0;
   private readonly draftedAt: number[] = [];
   private readonly acceptedAt: number[] = [];
 
-  add(step: Pick<StepRecord, "paths" | "verify">): void {
+  add(counts: StepCounts): void {
     this.steps++;
-    const depth = Math.max(0, ...step.paths.map((p) => p.tokens.length));
-    this.drafted += step.paths.reduce((n, p) => n + p.tokens.length, 0);
-    this.accepted += step.verify.accepted;
-    for (let i = 0; i < depth; i++) {
-      this.draftedAt[i] = (this.draftedAt[i] ?? 0) + 1;
-      this.acceptedAt[i] = (this.acceptedAt[i] ?? 0) + (i < step.verify.accepted ? 1 : 0);
-    }
+    this.drafted += counts.drafted;
+    this.accepted += counts.accepted;
+    this.discarded += counts.discarded;
+    counts.draftedAt.forEach((d, i) => (this.draftedAt[i] = (this.draftedAt[i] ?? 0) + d));
+    counts.acceptedAt.forEach((a, i) => (this.acceptedAt[i] = (this.acceptedAt[i] ?? 0) + a));
   }
 
   summary(proposer: ProposerName, verify: VerifyMode): SpecSummary {
@@ -34,9 +54,10 @@ export class SpecStats {
       steps: this.steps,
       drafted: this.drafted,
       accepted: this.accepted,
+      discarded: this.discarded,
       acceptanceRate: this.drafted > 0 ? this.accepted / this.drafted : 0,
       meanAcceptanceLength: this.steps > 0 ? 1 + this.accepted / this.steps : 0,
-      perPositionAcceptance: this.draftedAt.map((d, i) => (d > 0 ? this.acceptedAt[i] / d : 0)),
+      perPositionAcceptance: this.draftedAt.map((d, i) => (d > 0 ? (this.acceptedAt[i] ?? 0) / d : 0)),
     };
   }
 }

@@ -37,6 +37,11 @@ export const A = {
   targetSha256: "speclens.target.sha256",
   draftModelId: "speclens.draft.model_id",
   draftSha256: "speclens.draft.sha256",
+  /** JSON {"model.onnx", "tokenizer.json", "config.json"} -> sha256, the files model_id hashes */
+  targetFiles: "speclens.target.files",
+  draftFiles: "speclens.draft.files",
+  /** JSON engine.runtime(): onnxruntime version, execution provider, threads, graph optimisation */
+  runtime: "speclens.runtime",
   configVersion: "speclens.config.version",
   config: "speclens.config",
   endpoint: "speclens.endpoint",
@@ -53,6 +58,7 @@ export const A = {
   acceptanceRate: "speclens.summary.acceptance_rate",
   meanAcceptanceLength: "speclens.summary.mean_acceptance_length",
   perPositionAcceptance: "speclens.summary.per_position_acceptance",
+  discarded: "speclens.summary.discarded",
   prefillMs: "speclens.timing.prefill_ms",
   firstTokenMs: "speclens.timing.first_token_ms",
   totalMs: "speclens.timing.total_ms",
@@ -66,12 +72,24 @@ export const A = {
 
   stepIndex: "speclens.step.index",
   k: "speclens.step.k",
+  /** Output position of the step's first token */
+  stepPosition: "speclens.step.position",
+  /** The step's counts (engine/stats.ts stepCounts), the same numbers /metrics counts */
+  stepDrafted: "speclens.step.drafted",
+  stepAccepted: "speclens.step.accepted",
+  stepDiscarded: "speclens.step.discarded",
+  stepDraftedAt: "speclens.step.drafted_at",
+  stepAcceptedAt: "speclens.step.accepted_at",
+  /** The text the step adds to the output */
+  textDelta: "speclens.step.text_delta",
   /** [sum of path lengths] every path's draft tokens, concatenated in path order */
   draftTokens: "speclens.draft.tokens",
   /** [sum of path lengths] the proposer's probability for each draft token */
   draftProbs: "speclens.draft.probs",
   /** [numPaths] the length of each path, to split draftTokens */
   draftPathLengths: "speclens.draft.path_lengths",
+  /** [sum of path lengths] whether each draft token is verified as a point mass */
+  draftPointMass: "speclens.draft.point_mass",
   pathIndex: "speclens.verify.path_index",
   acceptedCount: "speclens.verify.accepted",
   /** [examined] per examined draft token: path, depth, token, outcome, target prob, target argmax */
@@ -81,15 +99,27 @@ export const A = {
   examinedOutcomes: "speclens.verify.examined.outcome",
   examinedTargetProbs: "speclens.verify.examined.target_prob",
   examinedTargetArgmax: "speclens.verify.examined.target_argmax",
+  examinedTargetChoice: "speclens.verify.examined.target_choice",
+  examinedTargetChoiceProb: "speclens.verify.examined.target_choice_prob",
+  examinedDraftProb: "speclens.verify.examined.draft_prob",
+  examinedPointMass: "speclens.verify.examined.point_mass",
+  examinedAcceptProb: "speclens.verify.examined.accept_prob",
+  examinedUniform: "speclens.verify.examined.uniform",
   nextToken: "speclens.verify.next_token",
   nextOrigin: "speclens.verify.next_origin",
   nextTokenProb: "speclens.verify.next_token_prob",
+  nextTargetChoice: "speclens.verify.next_target_choice",
+  nextTargetChoiceProb: "speclens.verify.next_target_choice_prob",
   /** [emitted] the step's output tokens */
   emittedIds: "speclens.emitted.ids",
   emittedTexts: "speclens.emitted.texts",
   emittedOrigins: "speclens.emitted.origins",
   emittedProbs: "speclens.emitted.probs",
   emittedLogprobs: "speclens.emitted.logprobs",
+  /** [emitted] q(x) of accepted draft tokens; -1 for the target's own tokens (attribute arrays hold no nulls) */
+  emittedDraftProbs: "speclens.emitted.draft_probs",
+  emittedTargetChoices: "speclens.emitted.target_choices",
+  emittedTargetChoiceProbs: "speclens.emitted.target_choice_probs",
   draftMs: "speclens.timing.draft_ms",
   verifyMs: "speclens.timing.verify_ms",
   overheadMs: "speclens.timing.overhead_ms",
@@ -101,6 +131,7 @@ export const A = {
   rollbackDraftDropped: "speclens.rollback.draft.dropped",
   rollbackDraftBefore: "speclens.rollback.draft.length_before",
   rollbackDraftAfter: "speclens.rollback.draft.length_after",
+  rollbackDraftEvicted: "speclens.rollback.draft.evicted",
 } as const;
 
 export interface TraceInfo {
@@ -115,6 +146,8 @@ export interface TraceInfo {
   endpoint?: string;
   /** gen_ai.operation.name: "text_completion" or "chat". */
   operation?: "text_completion" | "chat";
+  /** engine.runtime(): recorded as speclens.runtime. */
+  runtime?: object;
 }
 
 function modelAttributes(models: TraceInfo["models"]): Attributes {
@@ -126,11 +159,27 @@ function modelAttributes(models: TraceInfo["models"]): Attributes {
   return attrs;
 }
 
+/** Per-file hashes, on the request span only (steps carry the model ids). */
+function modelFileAttributes(models: TraceInfo["models"]): Attributes {
+  const attrs: Attributes = {};
+  if (models.target.files) attrs[A.targetFiles] = JSON.stringify(models.target.files);
+  if (models.draft?.files) attrs[A.draftFiles] = JSON.stringify(models.draft.files);
+  return attrs;
+}
+
 export function stepAttributes(step: StepRecord): Attributes {
   return {
     [A.stepIndex]: step.index,
     [A.proposer]: step.proposer,
     [A.k]: step.k,
+    [A.stepPosition]: step.position,
+    [A.stepDrafted]: step.counts.drafted,
+    [A.stepAccepted]: step.counts.accepted,
+    [A.stepDiscarded]: step.counts.discarded,
+    [A.stepDraftedAt]: step.counts.draftedAt,
+    [A.stepAcceptedAt]: step.counts.acceptedAt,
+    [A.textDelta]: step.textDelta,
+    [A.draftPointMass]: step.paths.flatMap((p) => p.pointMass),
     [A.draftTokens]: step.paths.flatMap((p) => p.tokens),
     [A.draftProbs]: step.paths.flatMap((p) => p.draftProbs),
     [A.draftPathLengths]: step.paths.map((p) => p.tokens.length),
@@ -142,14 +191,25 @@ export function stepAttributes(step: StepRecord): Attributes {
     [A.examinedOutcomes]: step.verify.examined.map((e) => e.outcome),
     [A.examinedTargetProbs]: step.verify.examined.map((e) => e.targetProb),
     [A.examinedTargetArgmax]: step.verify.examined.map((e) => e.targetArgmax),
+    [A.examinedTargetChoice]: step.verify.examined.map((e) => e.targetChoice.token),
+    [A.examinedTargetChoiceProb]: step.verify.examined.map((e) => e.targetChoice.prob),
+    [A.examinedDraftProb]: step.verify.examined.map((e) => e.draftProb),
+    [A.examinedPointMass]: step.verify.examined.map((e) => e.pointMass),
+    [A.examinedAcceptProb]: step.verify.examined.map((e) => e.acceptProb),
+    [A.examinedUniform]: step.verify.examined.map((e) => e.uniform),
     [A.nextToken]: step.verify.nextToken,
     [A.nextOrigin]: step.verify.nextOrigin,
     [A.nextTokenProb]: step.verify.nextTokenProb,
+    [A.nextTargetChoice]: step.verify.nextTargetChoice.token,
+    [A.nextTargetChoiceProb]: step.verify.nextTargetChoice.prob,
     [A.emittedIds]: step.emitted.map((t) => t.id),
     [A.emittedTexts]: step.emitted.map((t) => t.text),
     [A.emittedOrigins]: step.emitted.map((t) => t.origin),
     [A.emittedProbs]: step.emitted.map((t) => t.prob),
     [A.emittedLogprobs]: step.emitted.map((t) => t.logprob),
+    [A.emittedDraftProbs]: step.emitted.map((t) => t.draftProb ?? -1),
+    [A.emittedTargetChoices]: step.emitted.map((t) => t.targetChoice.token),
+    [A.emittedTargetChoiceProbs]: step.emitted.map((t) => t.targetChoice.prob),
     [A.draftMs]: step.timings.draftMs,
     [A.verifyMs]: step.timings.verifyMs,
     [A.overheadMs]: step.timings.overheadMs,
@@ -169,6 +229,7 @@ function rollbackAttributes(step: StepRecord): Attributes {
     attrs[A.rollbackDraftDropped] = draft.dropped;
     attrs[A.rollbackDraftBefore] = draft.lengthBefore;
     attrs[A.rollbackDraftAfter] = draft.lengthAfter;
+    attrs[A.rollbackDraftEvicted] = draft.evicted;
   }
   return attrs;
 }
@@ -192,7 +253,9 @@ function requestAttributes(info: TraceInfo): Attributes {
     [A.config]: JSON.stringify(config),
     [A.proposer]: config.proposer,
     ...modelAttributes(info.models),
+    ...modelFileAttributes(info.models),
   };
+  if (info.runtime !== undefined) attrs[A.runtime] = JSON.stringify(info.runtime);
   if (info.configVersion !== undefined) attrs[A.configVersion] = info.configVersion;
   if (info.endpoint !== undefined) attrs[A.endpoint] = info.endpoint;
   return attrs;
@@ -213,6 +276,7 @@ function resultAttributes(result: GenerateResult): Attributes {
     [A.acceptanceRate]: s.acceptanceRate,
     [A.meanAcceptanceLength]: s.meanAcceptanceLength,
     [A.perPositionAcceptance]: s.perPositionAcceptance,
+    [A.discarded]: s.discarded,
     [A.prefillMs]: result.timings.prefillMs,
     [A.firstTokenMs]: result.timings.firstTokenMs,
     [A.totalMs]: result.timings.totalMs,

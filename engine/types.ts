@@ -43,21 +43,22 @@ export interface DraftPath {
   draftProbs: number[];
   /**
    * [depth][vocab] the distributions the tokens were *sampled* from, for lossless rejection
-   * sampling; empty when the tokens were chosen deterministically (point masses).
+   * sampling; missing (undefined) at a depth whose token was chosen deterministically: a point mass,
+   * verified against the target's (residual) probability alone, whatever draftProbs says.
    */
-  draftDists: Float32Array[];
+  draftDists: (Float32Array | undefined)[];
 }
 
 export interface Proposal {
   /** [numPaths] candidate paths; empty when the proposer has nothing to offer this step. */
   paths: DraftPath[];
-  /** Draft-side rollback and cache bookkeeping done while proposing. */
-  draftCache: CacheChange | null;
 }
 
 export interface CacheChange {
-  /** Positions dropped from the cache (rollback or window eviction). */
+  /** Logical positions rolled back (tokens the cache held that are not committed), this step. */
   dropped: number;
+  /** Positions evicted by the sliding window (draftWindow) since the previous step's report. */
+  evicted: number;
   lengthBefore: number;
   lengthAfter: number;
 }
@@ -68,7 +69,17 @@ export type PositionOutcome = "accepted" | "lossy-accepted" | "rejected";
 /** Where an output token came from. */
 export type TokenOrigin = "accepted" | "lossy-accepted" | "recovered" | "bonus" | "target";
 
-/** One draft token the verifier examined. */
+/** What the target alone would have emitted at a position, with its processed probability. */
+export interface TargetChoice {
+  token: number;
+  prob: number;
+}
+
+/**
+ * One draft token the verifier examined. Everything needed to recompute the decision is here:
+ * outcome is "accepted" iff uniform < acceptProb; otherwise "lossy-accepted" iff the mode is lossy
+ * and targetProb >= the config's lossyThreshold; otherwise "rejected".
+ */
 export interface ExaminedToken {
   /** Index into the step's paths. */
   path: number;
@@ -78,8 +89,24 @@ export interface ExaminedToken {
   outcome: PositionOutcome;
   /** The target's processed probability for the token. */
   targetProb: number;
-  /** Whether the token is the target's argmax: what the target alone would have chosen (greedy). */
+  /** Whether the token is the target's argmax. */
   targetArgmax: boolean;
+  /**
+   * The token the target alone would have emitted here (its argmax when greedy, else its draw with
+   * uniform("target", position)), which a seeded `off` run emits at this output position.
+   */
+  targetChoice: TargetChoice;
+  /** q(x): the proposer's probability for the token (1 for n-gram). */
+  draftProb: number;
+  /** Verified as a point mass (n-gram, tree siblings, greedy drafts): acceptProb ignores q. */
+  pointMass: boolean;
+  /**
+   * The lossless acceptance probability applied: greedy 1 or 0 (argmax or not); sampled from q
+   * min(1, p'(x)/q(x)); a point mass p'(x), p' being the residual left by earlier siblings.
+   */
+  acceptProb: number;
+  /** The uniform drawn, uniform("accept", position, i) for the i-th candidate there; 0 when greedy. */
+  uniform: number;
 }
 
 export interface VerifyResult {
@@ -94,6 +121,24 @@ export interface VerifyResult {
   nextOrigin: "recovered" | "bonus" | "target";
   /** The target's processed probability for nextToken. */
   nextTokenProb: number;
+  /** What the target alone would have emitted at nextToken's position (a recovered token may differ from it). */
+  nextTargetChoice: TargetChoice;
+}
+
+/**
+ * The counts of one step (engine/stats.ts stepCounts):
+ * - drafted: draft tokens proposed on every path, less the discarded ones;
+ * - accepted: draft tokens kept (accepted or lossy-accepted) and emitted;
+ * - discarded: accepted draft tokens dropped because the request ended before them (EOS, a stop
+ *   string, max_tokens): neither drafted nor accepted;
+ * - acceptedAt / draftedAt: [depth] 1 where position i was accepted / drafted on the chosen path.
+ */
+export interface StepCounts {
+  drafted: number;
+  accepted: number;
+  discarded: number;
+  draftedAt: number[];
+  acceptedAt: number[];
 }
 
 export interface OutputToken {
@@ -102,6 +147,10 @@ export interface OutputToken {
   origin: TokenOrigin;
   /** The target's processed probability for the token. */
   prob: number;
+  /** The proposer's probability for an accepted draft token; null for the target's own tokens. */
+  draftProb: number | null;
+  /** What the target alone would have emitted at this position (equal to id unless lossy-accepted). */
+  targetChoice: TargetChoice;
   /** Natural-log probability under the target's unprocessed distribution (for logprobs). */
   logprob: number;
   /** [topLogprobs] the target's most likely tokens at this position; empty unless requested. */
@@ -120,11 +169,20 @@ export interface StepRecord {
   proposer: ProposerName;
   /** k requested this step (after adaptation). */
   k: number;
+  /** Output position of the step's first token (= output tokens before the step). */
+  position: number;
   /** [numPaths][depth] every proposed path; the chosen one is verify.pathIndex. */
-  paths: { tokens: number[]; draftProbs: number[] }[];
+  paths: { tokens: number[]; draftProbs: number[]; pointMass: boolean[] }[];
   verify: VerifyResult;
   /** Tokens emitted by this step (accepted prefix then the recovered/bonus token), after stops. */
   emitted: OutputToken[];
+  /**
+   * The text this step adds to the output: never part of a stop string, never half a UTF-8
+   * character; the deltas of all steps concatenate to the result's text.
+   */
+  textDelta: string;
+  /** The step's counts, observed once (engine/stats.ts) and used by the summary, /metrics and traces. */
+  counts: StepCounts;
   rollback: { target: CacheChange; draft: CacheChange | null };
   timings: StepTimings;
   kvBytes: { target: number; draft: number };
@@ -138,6 +196,8 @@ export interface SpecSummary {
   steps: number;
   drafted: number;
   accepted: number;
+  /** Accepted draft tokens discarded because the request ended before them (not in drafted or accepted). */
+  discarded: number;
   /** accepted / drafted (0 when nothing was drafted). */
   acceptanceRate: number;
   /** 1 + accepted / steps: tokens per target pass, vLLM's convention. */

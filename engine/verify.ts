@@ -1,6 +1,7 @@
 /**
  * Verification: decide which draft tokens the target keeps. Pure functions over typed arrays with an
- * injected RNG, so seeded runs are reproducible.
+ * injected counter-based RNG (engine/rng.ts), so seeded runs are reproducible and every decision can
+ * be recomputed from its record (ExaminedToken: accepted iff uniform < acceptProb).
  *
  * Terms: draft tokens are proposed by a proposer; accepted tokens are the draft tokens kept; the
  * recovered token is the target's replacement at the first rejection; the bonus token is the extra
@@ -17,23 +18,30 @@
  *   is removed from the residual (p'(c) = 0, renormalised) before the next sibling is tried. A tree
  *   mixes both: its main path is sampled from q and tested first, its siblings (chosen from q after
  *   that draw) are point masses against the residual it leaves. Whatever the mix, the emitted token is
- *   distributed exactly as p, the target's processed distribution.
- * - lossy: accept a draft token when the target's probability for it is at least a threshold (or it
- *   is the target's argmax). Output may differ from the target alone; targetArgmax records, for every
- *   examined token, whether the target alone would have chosen it — the raw material of replay's
- *   draft-versus-target attribution.
+ *   distributed exactly as p, the target's processed distribution. A residual that sums to zero
+ *   through rounding falls back to p (never to token 0).
+ * - lossy, temperature 0: accept a draft token that is the target's argmax; "lossy-accept" one whose
+ *   target probability is at least the threshold.
+ * - lossy, temperature > 0 (sampled-lossy): the lossless test first (min(1, p/q), or p' for a point
+ *   mass); a token that fails it but has target probability >= threshold is lossy-accepted. So every
+ *   acceptance beyond what lossless sampling would make is marked, and the output is the target's
+ *   distribution except at lossy-accepted tokens.
+ * Every examined token records targetChoice: what the target alone would have emitted there (its
+ * argmax, or its draw with uniform("target", position)) — the raw material of replay's attribution.
  */
 import type { Rng } from "./rng";
 import { argmax, sample } from "./sampling";
-import type { DraftPath, ExaminedToken, PositionOutcome, VerifyMode, VerifyResult } from "./types";
+import type { DraftPath, ExaminedToken, PositionOutcome, TargetChoice, VerifyMode, VerifyResult } from "./types";
 
 export interface VerifyOptions {
   mode: VerifyMode;
-  /** lossy: the target probability at which a draft token is accepted. */
+  /** lossy: the target probability at which a draft token is lossy-accepted. */
   lossyThreshold: number;
   /** Whether the target's own tokens are drawn (temperature > 0) rather than argmax. */
   sampled: boolean;
   rng: Rng;
+  /** Output position of the first draft token (the RNG's position coordinate). */
+  position: number;
 }
 
 /**
@@ -50,61 +58,64 @@ export function distsFromArrays(arrays: Float32Array[][]): TargetDists {
 
 /** Verify candidate paths that share their prefix up to each branching point; row r ran path r. */
 export function verifyPaths(paths: readonly DraftPath[], targetDist: TargetDists, opts: VerifyOptions): VerifyResult {
-  if (paths.length === 0) {
-    const dist = targetDist(0, 0);
-    const token = chooseFrom(dist, opts);
-    return { pathIndex: -1, accepted: 0, examined: [], nextToken: token, nextOrigin: "target", nextTokenProb: dist[token] };
-  }
+  const lossless = opts.mode !== "greedy" && opts.sampled;
   let alive = paths.map((_, i) => i);
   const examined: ExaminedToken[] = [];
   for (let depth = 0; ; depth++) {
-    const row = alive[0];
+    const row = Math.max(0, alive[0] ?? 0);
     const dist = targetDist(row, depth);
-    const best = argmax(dist);
-    const candidates = uniqueCandidates(paths, alive, depth);
+    const position = opts.position + depth;
+    const choice = targetChoice(dist, position, opts);
+    const candidates = paths.length === 0 ? [] : uniqueCandidates(paths, alive, depth);
     if (candidates.length === 0) {
-      const token = chooseFrom(dist, opts);
-      return { pathIndex: row, accepted: depth, examined, nextToken: token, nextOrigin: "bonus", nextTokenProb: dist[token] };
+      return {
+        pathIndex: paths.length === 0 ? -1 : row, accepted: depth, examined,
+        nextToken: choice.token, nextOrigin: paths.length === 0 ? "target" : "bonus", nextTokenProb: choice.prob, nextTargetChoice: choice,
+      };
     }
+    const best = argmax(dist);
     let residual: Float32Array | null = null;
     let acceptedToken = -1;
     for (const [i, { token, path }] of candidates.entries()) {
       const draftDist = paths[path].draftDists[depth];
-      let outcome: PositionOutcome = "rejected";
-      if (opts.mode === "greedy") {
-        if (token === best) outcome = "accepted";
-      } else if (opts.mode === "lossy") {
-        if (token === best) outcome = "accepted";
-        else if (dist[token] >= opts.lossyThreshold) outcome = "lossy-accepted";
+      // A token sampled from q is tested against p itself, so only as the first candidate here.
+      const pointMass = !(draftDist && i === 0 && lossless);
+      let acceptProb: number;
+      let uniform = 0;
+      if (!opts.sampled) {
+        acceptProb = token === best ? 1 : 0;
       } else {
         residual ??= Float32Array.from(dist);
-        // A token sampled from q is tested against p itself, so only as the first candidate here.
-        if (draftDist && i === 0) {
-          const q = draftDist[token];
-          if (q > 0 && opts.rng.next() < Math.min(1, residual[token] / q)) outcome = "accepted";
-          else subtractAndNormalise(residual, draftDist);
-        } else {
-          if (opts.rng.next() < residual[token]) outcome = "accepted";
-          else removeAndNormalise(residual, token);
-        }
+        acceptProb = pointMass ? residual[token] : draftDist![token] > 0 ? Math.min(1, residual[token] / draftDist![token]) : 0;
+        uniform = opts.rng.uniform("accept", position, i);
       }
-      examined.push({ path, depth, token, outcome, targetProb: dist[token], targetArgmax: token === best });
+      let outcome: PositionOutcome = uniform < acceptProb ? "accepted" : "rejected";
+      if (outcome === "rejected" && opts.mode === "lossy" && dist[token] >= opts.lossyThreshold) outcome = "lossy-accepted";
+      if (outcome === "rejected" && residual) {
+        if (pointMass) removeAndNormalise(residual, token, dist);
+        else subtractAndNormalise(residual, draftDist!, dist);
+      }
+      examined.push({
+        path, depth, token, outcome, targetProb: dist[token], targetArgmax: token === best, targetChoice: choice,
+        draftProb: paths[path].draftProbs[depth] ?? 1, pointMass, acceptProb, uniform,
+      });
       if (outcome !== "rejected") {
         acceptedToken = token;
         break;
       }
     }
     if (acceptedToken < 0) {
-      const token = residual ? sample(residual, opts.rng) : chooseFrom(dist, opts);
-      return { pathIndex: row, accepted: depth, examined, nextToken: token, nextOrigin: "recovered", nextTokenProb: dist[token] };
+      const token = residual ? sample(residual, opts.rng.uniform("residual", position)) : choice.token;
+      return { pathIndex: row, accepted: depth, examined, nextToken: token, nextOrigin: "recovered", nextTokenProb: dist[token], nextTargetChoice: choice };
     }
     alive = alive.filter((p) => paths[p].tokens[depth] === acceptedToken);
   }
 }
 
-/** The token the target emits on its own: a draw when sampling, else its argmax. */
-function chooseFrom(dist: Float32Array, opts: VerifyOptions): number {
-  return opts.sampled ? sample(dist, opts.rng) : argmax(dist);
+/** The token the target emits on its own at `position`: its draw with uniform("target", position) when sampling, else its argmax. */
+export function targetChoice(dist: Float32Array, position: number, opts: Pick<VerifyOptions, "sampled" | "rng">): TargetChoice {
+  const token = opts.sampled ? sample(dist, opts.rng.uniform("target", position)) : argmax(dist);
+  return { token, prob: dist[token] };
 }
 
 function uniqueCandidates(paths: readonly DraftPath[], alive: number[], depth: number): { token: number; path: number }[] {
@@ -119,17 +130,22 @@ function uniqueCandidates(paths: readonly DraftPath[], alive: number[], depth: n
   return out;
 }
 
-function subtractAndNormalise(residual: Float32Array, q: Float32Array): void {
+/** residual <- norm(max(0, residual - q)); back to p when that sums to zero through rounding. */
+export function subtractAndNormalise(residual: Float32Array, q: Float32Array, p: Float32Array): void {
   let sum = 0;
   for (let i = 0; i < residual.length; i++) {
     residual[i] = Math.max(0, residual[i] - q[i]);
     sum += residual[i];
   }
   if (sum > 0) for (let i = 0; i < residual.length; i++) residual[i] /= sum;
+  else residual.set(p);
 }
 
-function removeAndNormalise(residual: Float32Array, token: number): void {
-  const rest = 1 - residual[token];
+/** residual <- residual without `token`, renormalised; back to p when nothing is left. */
+export function removeAndNormalise(residual: Float32Array, token: number, p: Float32Array): void {
   residual[token] = 0;
-  if (rest > 0) for (let i = 0; i < residual.length; i++) residual[i] /= rest;
+  let sum = 0;
+  for (let i = 0; i < residual.length; i++) sum += residual[i];
+  if (sum > 0) for (let i = 0; i < residual.length; i++) residual[i] /= sum;
+  else residual.set(p);
 }

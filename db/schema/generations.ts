@@ -54,6 +54,10 @@ export const requests = sqliteTable(
     totalMs: real("total_ms"),
     queueMs: real("queue_ms"), // time spent waiting for an engine slot before running
     cancelled: int("cancelled").notNull().default(0), // 1 when the client aborted
+    discarded: int("discarded"), // accepted draft tokens cut by the request's end (EOS, stop, max_tokens)
+    runtimeJson: text("runtime_json"), // speclens.runtime: onnxruntime version, execution provider, threads, graph optimisation
+    targetFilesJson: text("target_files_json"), // {"model.onnx": sha256, "tokenizer.json": sha256, "config.json": sha256}
+    draftFilesJson: text("draft_files_json"),
     // A replay is a trace of its own that names the trace it re-ran and how (exact | target-only |
     // draft-only | config); null for an original request.
     replayOf: text("replay_of"),
@@ -86,9 +90,17 @@ export const steps = sqliteTable(
     draftProbsJson: text("draft_probs_json").notNull().default("[]"), // [sum of path lengths]
     pathLengthsJson: text("path_lengths_json").notNull().default("[]"), // [numPaths]
     pathIndex: int("path_index").notNull(), // -1 when nothing was accepted
-    accepted: int("accepted").notNull(),
-    drafted: int("drafted").notNull(), // draft tokens of the chosen path (or the first), for acceptance
-    examinedJson: text("examined_json").notNull().default("[]"), // [examined] {path, depth, token, outcome, targetProb, targetArgmax}
+    accepted: int("accepted").notNull(), // accepted draft tokens that were emitted (the engine's count)
+    drafted: int("drafted").notNull(), // the engine's count (engine/stats.ts): every path's draft tokens less the discarded
+    // [examined] {path, depth, token, outcome, targetProb, targetArgmax, targetChoice: {token, prob}, draftProb, pointMass, acceptProb, uniform}
+    examinedJson: text("examined_json").notNull().default("[]"),
+    pointMassJson: text("point_mass_json"), // [sum of path lengths] booleans, like draft_tokens_json
+    position: int("position"), // output position of the step's first token
+    discarded: int("discarded"), // accepted draft tokens cut by the request's end
+    textDelta: text("text_delta"), // the text this step adds to the output
+    nextTargetChoice: int("next_target_choice"), // what the target alone would have emitted at next_token's position
+    nextTargetChoiceProb: real("next_target_choice_prob"),
+    rollbackDraftEvicted: int("rollback_draft_evicted"), // positions the draft window evicted since the previous step
     nextToken: int("next_token"),
     nextOrigin: text("next_origin"), // recovered | bonus | target
     nextTokenProb: real("next_token_prob"),
@@ -123,6 +135,9 @@ export const tokens = sqliteTable(
     origin: text("origin").notNull(), // accepted | lossy-accepted | recovered | bonus | target
     prob: real("prob"),
     logprob: real("logprob"),
+    draftProb: real("draft_prob"), // the proposer's probability for an accepted draft token; null for target tokens
+    targetChoice: int("target_choice"), // what the target alone would have emitted here
+    targetChoiceProb: real("target_choice_prob"),
   },
   (t) => [
     primaryKey({ columns: [t.traceId, t.stepIndex, t.offset] }),

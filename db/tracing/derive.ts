@@ -76,6 +76,10 @@ function deriveRequest(span: SpanRecord): NewRequestRow {
     totalMs: num(a[A.totalMs]),
     queueMs: num(a[A.queueWaitMs]),
     cancelled: bool(a[A.cancelled]) || finish === "abort" ? 1 : 0,
+    discarded: num(a[A.discarded]),
+    runtimeJson: str(a[A.runtime]),
+    targetFilesJson: str(a[A.targetFiles]),
+    draftFilesJson: str(a[A.draftFiles]),
     replayOf: str(a[A.replayOf]),
     replayMode: str(a[A.replayMode]),
   };
@@ -99,6 +103,11 @@ function deriveStep(span: SpanRecord): { step: NewStepRow; tokens: NewTokenRow[]
     outcome: str(list(a[A.examinedOutcomes])[i]),
     targetProb: num(list(a[A.examinedTargetProbs])[i]),
     targetArgmax: list(a[A.examinedTargetArgmax])[i] === true,
+    targetChoice: { token: num(list(a[A.examinedTargetChoice])[i]), prob: num(list(a[A.examinedTargetChoiceProb])[i]) },
+    draftProb: num(list(a[A.examinedDraftProb])[i]),
+    pointMass: list(a[A.examinedPointMass])[i] === true,
+    acceptProb: num(list(a[A.examinedAcceptProb])[i]),
+    uniform: num(list(a[A.examinedUniform])[i]),
   }));
   const rollback = rollbackOf(span);
   const ids = list(a[A.emittedIds]);
@@ -106,6 +115,10 @@ function deriveStep(span: SpanRecord): { step: NewStepRow; tokens: NewTokenRow[]
   const origins = list(a[A.emittedOrigins]);
   const probs = list(a[A.emittedProbs]);
   const logprobs = list(a[A.emittedLogprobs]);
+  const draftProbs = list(a[A.emittedDraftProbs]);
+  const targetChoices = list(a[A.emittedTargetChoices]);
+  const targetChoiceProbs = list(a[A.emittedTargetChoiceProbs]);
+  const stepDrafted = num(a[A.stepDrafted]);
 
   const step: NewStepRow = {
     traceId: span.traceId,
@@ -119,8 +132,9 @@ function deriveStep(span: SpanRecord): { step: NewStepRow; tokens: NewTokenRow[]
     draftProbsJson: JSON.stringify(list(a[A.draftProbs])),
     pathLengthsJson: JSON.stringify(pathLengths),
     pathIndex,
-    accepted: num(a[A.acceptedCount]) ?? 0,
-    drafted: pathLengths[Math.max(pathIndex, 0)] ?? 0,
+    accepted: num(a[A.stepAccepted]) ?? num(a[A.acceptedCount]) ?? 0,
+    // The engine's own count (engine/stats.ts) when the span has it; older spans: the chosen path's length.
+    drafted: stepDrafted ?? pathLengths[Math.max(pathIndex, 0)] ?? 0,
     examinedJson: JSON.stringify(examined),
     nextToken: num(a[A.nextToken]),
     nextOrigin: str(a[A.nextOrigin]),
@@ -137,6 +151,13 @@ function deriveStep(span: SpanRecord): { step: NewStepRow; tokens: NewTokenRow[]
     overheadMs: num(a[A.overheadMs]),
     kvTargetBytes: num(a[A.kvTargetBytes]),
     kvDraftBytes: num(a[A.kvDraftBytes]),
+    pointMassJson: A.draftPointMass in a ? JSON.stringify(list(a[A.draftPointMass])) : null,
+    position: num(a[A.stepPosition]),
+    discarded: num(a[A.stepDiscarded]),
+    textDelta: str(a[A.textDelta]),
+    nextTargetChoice: num(a[A.nextTargetChoice]),
+    nextTargetChoiceProb: num(a[A.nextTargetChoiceProb]),
+    rollbackDraftEvicted: num(rollback[A.rollbackDraftEvicted]),
   };
   const tokens: NewTokenRow[] = ids.map((id, offset) => ({
     traceId: span.traceId,
@@ -147,6 +168,9 @@ function deriveStep(span: SpanRecord): { step: NewStepRow; tokens: NewTokenRow[]
     origin: str(origins[offset]) ?? "target",
     prob: num(probs[offset]),
     logprob: num(logprobs[offset]),
+    draftProb: (num(draftProbs[offset]) ?? -1) >= 0 ? num(draftProbs[offset]) : null,
+    targetChoice: num(targetChoices[offset]),
+    targetChoiceProb: num(targetChoiceProbs[offset]),
   }));
   return { step, tokens };
 }

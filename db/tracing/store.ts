@@ -1,5 +1,6 @@
 import type Database from "better-sqlite3";
-import type { NewRequestRow, NewStepRow, NewTokenRow } from "../schema";
+import { getTableColumns } from "drizzle-orm";
+import { requests, steps, tokens, type NewRequestRow, type NewStepRow, type NewTokenRow } from "../schema";
 import { deriveRows } from "./derive";
 import type { SpanRecord } from "./span-record";
 
@@ -39,29 +40,16 @@ function resourceText(resource: object): string {
   return text;
 }
 
-function camelToSnake(key: string): string {
-  return key.replace(/[A-Z0-9]+/g, (m) => `_${m.toLowerCase()}`).replace(/([a-z])_(\d)/g, "$1$2");
+/** INSERT for every column of the table, bound positionally (faster than named parameters). */
+function insertSql(table: string, columns: Record<string, { name: string }>): string {
+  const names = Object.values(columns).map((c) => c.name);
+  return `INSERT OR REPLACE INTO ${table} (${names.join(", ")}) VALUES (${names.map(() => "?").join(", ")})`;
 }
 
-/** INSERT for every listed column, bound positionally (faster than named parameters). */
-function insertSql(table: string, columns: string[]): string {
-  return `INSERT OR REPLACE INTO ${table} (${columns.map(camelToSnake).join(", ")}) VALUES (${columns.map(() => "?").join(", ")})`;
-}
-
-const REQUEST_COLUMNS: (keyof NewRequestRow)[] = [
-  "traceId", "spanId", "node", "startNs", "endNs", "endpoint", "operation", "requestModel", "responseModel", "prompt",
-  "completion", "paramsJson", "configJson", "configVersion", "proposer", "verifyMode", "targetModelId", "targetSha256",
-  "draftModelId", "draftSha256", "seed", "temperature", "maxTokens", "inputTokens", "outputTokens", "finishReason",
-  "statusCode", "statusMessage", "steps", "drafted", "accepted", "acceptanceRate", "meanAcceptanceLength",
-  "perPositionJson", "prefillMs", "ttftMs", "totalMs", "cancelled", "replayOf", "replayMode",
-];
-const STEP_COLUMNS: (keyof NewStepRow)[] = [
-  "traceId", "stepIndex", "spanId", "startNs", "endNs", "proposer", "k", "draftTokensJson", "draftProbsJson",
-  "pathLengthsJson", "pathIndex", "accepted", "drafted", "examinedJson", "nextToken", "nextOrigin", "nextTokenProb",
-  "emitted", "rollbackTargetDropped", "rollbackTargetBefore", "rollbackTargetAfter", "rollbackDraftDropped",
-  "rollbackDraftBefore", "rollbackDraftAfter", "draftMs", "verifyMs", "overheadMs", "kvTargetBytes", "kvDraftBytes",
-];
-const TOKEN_COLUMNS: (keyof NewTokenRow)[] = ["traceId", "stepIndex", "offset", "position", "tokenId", "text", "origin", "prob", "logprob"];
+// The column lists come from the drizzle schema: a hand-kept list once missed queue_ms.
+const REQUEST_COLUMNS = Object.keys(getTableColumns(requests)) as (keyof NewRequestRow)[];
+const STEP_COLUMNS = Object.keys(getTableColumns(steps)) as (keyof NewStepRow)[];
+const TOKEN_COLUMNS = Object.keys(getTableColumns(tokens)) as (keyof NewTokenRow)[];
 
 interface Statements {
   span: Database.Statement;
@@ -87,9 +75,9 @@ function statementsFor(sqlite: Database.Database): Statements {
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
     ),
     event: sqlite.prepare(`INSERT INTO span_events (trace_id, span_id, name, time_ns, attributes) VALUES (?, ?, ?, ?, ?)`),
-    request: sqlite.prepare(insertSql("requests", REQUEST_COLUMNS)),
-    step: sqlite.prepare(insertSql("steps", STEP_COLUMNS)),
-    token: sqlite.prepare(insertSql("tokens", TOKEN_COLUMNS)),
+    request: sqlite.prepare(insertSql("requests", getTableColumns(requests))),
+    step: sqlite.prepare(insertSql("steps", getTableColumns(steps))),
+    token: sqlite.prepare(insertSql("tokens", getTableColumns(tokens))),
     // The slow path of token positions (see nextPosition): renumber a whole trace. A step is
     // positioned only when every earlier step is stored (its rank among the stored steps equals its
     // index); tokens after a missing step stay NULL until it arrives.

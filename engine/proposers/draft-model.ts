@@ -5,7 +5,7 @@
  * falls below `confidence`.
  */
 import { argmax, processedProbs, sample } from "../sampling";
-import type { DraftPath, Proposal } from "../types";
+import type { CacheChange, DraftPath, Proposal } from "../types";
 import { DraftState } from "./draft-state";
 import type { ProposeInput, Proposer } from "./types";
 
@@ -24,16 +24,20 @@ export class DraftModelProposer implements Proposer {
     let offset = logits.length - vocab;
     const path: DraftPath = { tokens: [], draftProbs: [], draftDists: [] };
     for (let i = 0; i < input.k; i++) {
-      const dist = processedProbs(logits, offset, vocab, input.sampling, input.banned);
-      const token = input.sampled ? sample(dist, input.rng) : argmax(dist);
+      const dist = processedProbs(logits, offset, vocab, input.sampling, input.bannedAt(input.position + i));
+      const token = input.sampled ? sample(dist, input.rng.uniform("draft", input.position + i)) : argmax(dist);
       path.tokens.push(token);
       path.draftProbs.push(dist[token]);
-      if (input.sampled) path.draftDists.push(dist);
+      path.draftDists.push(input.sampled ? dist : undefined);
       if (i === input.k - 1 || dist[token] < this.confidence) break;
       ({ logits } = await this.state.feed([[token]]));
       offset = 0;
     }
-    return { paths: [path], draftCache: synced.change };
+    return { paths: [path] };
+  }
+
+  rollback(committed: readonly number[]): CacheChange {
+    return this.state.rollback(committed);
   }
 
   kvBytes(): number {

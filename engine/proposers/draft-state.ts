@@ -1,8 +1,10 @@
 /**
  * The draft model's KV cache kept in step with what the target accepted. The cache may hold several
- * rows (tree branches); each row holds `prefix` followed by that row's own tokens. Before proposing,
- * sync() keeps the row that agrees longest with the committed tokens, rolls back the rest, and feeds
- * the committed tokens the draft has not seen yet, returning the logits after the last of them.
+ * rows (tree branches); each row holds `prefix` followed by that row's own tokens. Right after
+ * verification, rollback() keeps the row that agrees longest with the committed tokens and drops the
+ * rest, so the rollback is reported in the step that caused it (the last step too). Before proposing,
+ * sync() feeds the committed tokens the draft has not seen yet, returning the logits after the last.
+ * Positions evicted by the sliding window are counted and reported with the next rollback.
  */
 import type { CausalLM } from "../runtime/causal-lm";
 import type { KvCache } from "../runtime/kv-cache";
@@ -14,6 +16,9 @@ export class DraftState {
   private prefix: number[] = [];
   /** [batch][row positions] each row's tokens after the prefix */
   private rowTokens: number[][] = [[]];
+  /** Evicted by the window, and rolled back outside rollback(), since the last report. */
+  private evicted = 0;
+  private droppedUnreported = 0;
 
   constructor(
     readonly model: CausalLM,
@@ -36,11 +41,30 @@ export class DraftState {
   }
 
   /**
-   * Align the cache with `committed` and feed what is missing. Returns the logits ([1, n, vocab];
-   * the last row is the distribution of the next token) and the rollback it performed.
+   * Keep the row that agrees longest with `committed` and drop what it holds beyond: the rollback of
+   * this step. At least the last committed token is left unfed, so sync() has logits to draft from.
    */
-  async sync(committed: readonly number[]): Promise<{ logits: Float32Array; change: CacheChange }> {
+  rollback(committed: readonly number[]): CacheChange {
     const lengthBefore = this.cache.length;
+    const dropped = this.align(committed) + this.droppedUnreported;
+    const change = { dropped, evicted: this.evicted, lengthBefore, lengthAfter: this.cache.length };
+    this.evicted = 0;
+    this.droppedUnreported = 0;
+    return change;
+  }
+
+  /**
+   * Align the cache with `committed` (normally done by rollback() already) and feed what is missing.
+   * Returns the logits ([1, n, vocab]; the last row is the distribution of the next token).
+   */
+  async sync(committed: readonly number[]): Promise<{ logits: Float32Array }> {
+    this.droppedUnreported += this.align(committed);
+    const { logits } = await this.feed([committed.slice(this.position)]);
+    return { logits };
+  }
+
+  /** Select the best row and truncate it to the committed prefix it shares; returns positions dropped. */
+  private align(committed: readonly number[]): number {
     const positionsBefore = this.position;
     let best = 0;
     let bestCommon = -1;
@@ -51,16 +75,14 @@ export class DraftState {
         bestCommon = common;
       }
     }
-    // Always re-feed at least one token so there are logits to draft from.
     const keep = Math.min(bestCommon, committed.length - 1);
+    if (keep === positionsBefore && this.rowTokens.length === 1) return 0;
     const physicalKeep = this.cache.length - (positionsBefore - keep);
     if (physicalKeep < 0) throw new Error("draft window too small for the rollback requested");
     this.cache = this.cache.selectRow(best, physicalKeep);
     this.prefix = committed.slice(0, keep);
     this.rowTokens = [[]];
-    const lengthAfterRollback = this.cache.length;
-    const { logits } = await this.feed([committed.slice(keep)]);
-    return { logits, change: { dropped: positionsBefore - keep, lengthBefore, lengthAfter: lengthAfterRollback } };
+    return positionsBefore - keep;
   }
 
   /** Feed one token row per batch row; returns logits [batch, seq, vocab]. */
@@ -72,7 +94,11 @@ export class DraftState {
     } else {
       this.rowTokens = rows.map((row, r) => [...(this.rowTokens[r] ?? this.rowTokens[0]), ...row]);
     }
-    if (this.window && this.cache.batch === 1) this.cache = this.cache.window(this.window.sink, this.window.recent);
+    if (this.window && this.cache.batch === 1) {
+      const before = this.cache.length;
+      this.cache = this.cache.window(this.window.sink, this.window.recent);
+      this.evicted += before - this.cache.length;
+    }
     return { logits: out.logits, seq: out.seq };
   }
 

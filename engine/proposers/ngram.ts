@@ -15,9 +15,17 @@ export class NgramProposer implements Proposer {
   ) {}
 
   async propose(input: ProposeInput): Promise<Proposal> {
-    const tokens = lookup(input.tokens, this.minN, this.maxN, input.k).filter((t) => !input.banned.includes(t));
-    if (tokens.length === 0) return { paths: [], draftCache: null };
-    return { paths: [{ tokens, draftProbs: tokens.map(() => 1), draftDists: [] }], draftCache: null };
+    const found = lookup(input.tokens, this.minN, this.maxN, input.k);
+    // The proposal ends before a token banned at its position (dropping it from the middle would
+    // shift every later token to a position it was not proposed for).
+    const banned = found.findIndex((t, i) => input.bannedAt(input.position + i).includes(t));
+    const tokens = banned < 0 ? found : found.slice(0, banned);
+    if (tokens.length === 0) return { paths: [] };
+    return { paths: [{ tokens, draftProbs: tokens.map(() => 1), draftDists: tokens.map(() => undefined) }] };
+  }
+
+  rollback(): null {
+    return null;
   }
 
   kvBytes(): number {

@@ -6,7 +6,11 @@ export class OffProposer implements Proposer {
   readonly name = "off" as const;
 
   async propose(): Promise<Proposal> {
-    return { paths: [], draftCache: null };
+    return { paths: [] };
+  }
+
+  rollback(): null {
+    return null;
   }
 
   kvBytes(): number {

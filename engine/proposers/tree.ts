@@ -11,7 +11,7 @@
  * siblings are the most probable other tokens, verified as point masses, which keeps sampling lossless.
  */
 import { processedProbs, sample } from "../sampling";
-import type { DraftPath, Proposal } from "../types";
+import type { CacheChange, DraftPath, Proposal } from "../types";
 import { DraftState } from "./draft-state";
 import type { ProposeInput, Proposer } from "./types";
 
@@ -30,36 +30,42 @@ export class TreeProposer implements Proposer {
     const vocab = this.state.model.vocabSize;
     const depth = Math.min(this.depth, input.k);
     const synced = await this.state.sync(input.tokens);
-    const distAt = (logits: Float32Array, offset: number) => processedProbs(logits, offset, vocab, input.sampling, input.banned);
+    const distAt = (logits: Float32Array, offset: number, level: number) =>
+      processedProbs(logits, offset, vocab, input.sampling, input.bannedAt(input.position + level));
     /** [numPaths] the draft's next-token distribution at the end of each path */
-    let dists = [distAt(synced.logits, synced.logits.length - vocab)];
+    let dists = [distAt(synced.logits, synced.logits.length - vocab, 0)];
     const paths: DraftPath[] = [{ tokens: [], draftProbs: [], draftDists: [] }];
 
     for (let level = 0; level < depth; level++) {
       if (level > 0) {
         if (paths.every((p) => p.draftProbs[level - 1] < this.confidence)) break;
         const { logits } = await this.state.feed(paths.map((p) => [p.tokens[level - 1]]));
-        dists = paths.map((_, row) => distAt(logits, row * vocab));
+        dists = paths.map((_, row) => distAt(logits, row * vocab, level));
       }
       const top = topTokens(dists[0], paths.length === 1 ? this.width : 1);
-      const main = input.sampled ? sample(dists[0], input.rng) : top[0];
+      const main = input.sampled ? sample(dists[0], input.rng.uniform("draft", input.position + level)) : top[0];
       const alternatives = paths.length === 1 ? top.filter((t) => t !== main).slice(0, this.width - 1) : [];
       const siblings = alternatives.filter((t) => dists[0][t] >= this.branchMinProb);
       for (const token of siblings) {
-        paths.push({ tokens: [...paths[0].tokens, token], draftProbs: [...paths[0].draftProbs, dists[0][token]], draftDists: [] });
+        paths.push({ tokens: [...paths[0].tokens, token], draftProbs: [...paths[0].draftProbs, dists[0][token]], draftDists: [...paths[0].draftDists, undefined] });
       }
       paths[0].tokens.push(main);
       paths[0].draftProbs.push(dists[0][main]);
-      if (input.sampled) paths[0].draftDists.push(dists[0]);
+      paths[0].draftDists.push(input.sampled ? dists[0] : undefined);
       for (let row = 1 + siblings.length; row < paths.length; row++) {
         const [token] = topTokens(dists[row], 1);
         paths[row].tokens.push(token);
         paths[row].draftProbs.push(dists[row][token]);
+        paths[row].draftDists.push(undefined);
       }
       // The siblings continue from the same draft state as the main path: copy its cache row.
       if (siblings.length > 0 && level < depth - 1) this.state.fork(paths.length);
     }
-    return { paths, draftCache: synced.change };
+    return { paths };
+  }
+
+  rollback(committed: readonly number[]): CacheChange {
+    return this.state.rollback(committed);
   }
 
   kvBytes(): number {

@@ -1,6 +1,6 @@
 import type { Rng } from "../rng";
 import type { SamplingParams } from "../sampling";
-import type { ProposerName, Proposal } from "../types";
+import type { CacheChange, ProposerName, Proposal } from "../types";
 
 export interface ProposeInput {
   /** [numCommitted] prompt plus output tokens committed so far. */
@@ -11,8 +11,10 @@ export interface ProposeInput {
   sampling: SamplingParams;
   /** Whether draft tokens are sampled (lossless sampling) rather than taken greedily. */
   sampled: boolean;
-  /** Tokens the draft must not propose (EOS before min_tokens). */
-  banned: readonly number[];
+  /** Output position of the first draft token (the RNG's position; bannedAt's argument). */
+  position: number;
+  /** Tokens that must not be proposed at an output position (EOS before min_tokens). */
+  bannedAt: (position: number) => readonly number[];
   rng: Rng;
 }
 
@@ -20,6 +22,8 @@ export interface ProposeInput {
 export interface Proposer {
   readonly name: ProposerName;
   propose(input: ProposeInput): Promise<Proposal>;
+  /** After verification: drop draft state beyond the committed tokens; null for model-free proposers. */
+  rollback(committed: readonly number[]): CacheChange | null;
   /** Bytes of KV cache the proposer holds (0 for model-free proposers). */
   kvBytes(): number;
   dispose(): void;

@@ -24,6 +24,17 @@ export interface RuntimeOptions {
  */
 const SESSION_EXTRA = { session: { intra_op: { allow_spinning: "0" } } };
 
+/** What decides a session's numerics, recorded with every request (speclens.runtime). */
+export interface SessionRuntime {
+  onnxruntimeVersion: string;
+  executionProvider: string;
+  /** Intra-op threads as configured; 0 lets onnxruntime decide. */
+  threads: number;
+  interOpThreads: number;
+  graphOptimizationLevel: string;
+  allowSpinning: boolean;
+}
+
 export interface ForwardResult {
   /** [batch, seq, vocab] */
   logits: Float32Array;
@@ -44,13 +55,14 @@ export class CausalLM {
 
   static async load(dir: string, options: RuntimeOptions = {}): Promise<CausalLM> {
     const folder = await readModelFolder(dir);
-    const session = await ort.InferenceSession.create(folder.onnxPath, {
+    const sessionOptions = {
       executionProviders: [options.executionProvider ?? "cpu"],
       intraOpNumThreads: options.threads ?? 0,
       interOpNumThreads: 1,
-      graphOptimizationLevel: "all",
+      graphOptimizationLevel: "all" as const,
       extra: SESSION_EXTRA,
-    });
+    };
+    const session = await ort.InferenceSession.create(folder.onnxPath, sessionOptions);
     for (const name of REQUIRED_INPUTS) {
       if (!session.inputNames.includes(name)) throw new Error(`${folder.onnxPath}: graph has no input ${name}`);
     }
@@ -69,8 +81,20 @@ export class CausalLM {
       kvHeads: dim(1, c.num_key_value_heads ?? c.num_attention_heads),
       headDim: dim(3, c.head_dim ?? c.hidden_size / c.num_attention_heads),
     };
-    return new CausalLM(folder, session, kvShape, c.vocab_size, session.inputNames.includes("position_ids"));
+    const model = new CausalLM(folder, session, kvShape, c.vocab_size, session.inputNames.includes("position_ids"));
+    model.runtime = {
+      onnxruntimeVersion: ort.env.versions?.node ?? ort.env.versions?.common ?? "unknown",
+      executionProvider: sessionOptions.executionProviders[0],
+      threads: sessionOptions.intraOpNumThreads,
+      interOpThreads: sessionOptions.interOpNumThreads,
+      graphOptimizationLevel: sessionOptions.graphOptimizationLevel,
+      allowSpinning: SESSION_EXTRA.session.intra_op.allow_spinning !== "0",
+    };
+    return model;
   }
+
+  /** The session's runtime identity (set by load). */
+  runtime!: SessionRuntime;
 
   get id(): ModelId {
     return this.folder.id;

@@ -20,11 +20,25 @@ export interface ModelConfigJson {
   bos_token_id?: number;
 }
 
-/** A stable identity of a model file: its folder name plus the sha256 of its ONNX graph. */
+/**
+ * A stable identity of a model: its folder name plus one sha256 over everything that decides its
+ * tokens (the ONNX graph, the tokenizer and config.json), with each file's own hash in `files`.
+ */
 export interface ModelId {
   name: string;
   sha256: string;
+  /** sha256 of each file: "model.onnx", "tokenizer.json", "config.json". */
+  files?: Record<string, string>;
 }
+
+/** The model id's sha256: of the lines "<file> <sha256>" in this order, so any file changing changes it. */
+export function combinedModelHash(files: Record<string, string>): string {
+  const hash = createHash("sha256");
+  for (const name of MODEL_ID_FILES) hash.update(`${name} ${files[name] ?? ""}\n`);
+  return hash.digest("hex");
+}
+
+export const MODEL_ID_FILES = ["model.onnx", "tokenizer.json", "config.json"] as const;
 
 export function formatModelId(id: ModelId): string {
   return `${id.name}@sha256:${id.sha256.slice(0, 12)}`;
@@ -62,5 +76,7 @@ export async function readModelFolder(dir: string): Promise<ModelFolder> {
   for (const field of ["vocab_size", "num_hidden_layers", "num_attention_heads"] as const) {
     if (typeof config[field] !== "number") throw new Error(`${configPath}: missing numeric field ${field}`);
   }
-  return { dir: root, onnxPath, tokenizerPath, config, id: { name: basename(root), sha256: await sha256File(onnxPath) } };
+  const [onnx, tokenizer, configHash] = await Promise.all([sha256File(onnxPath), sha256File(tokenizerPath), sha256File(configPath)]);
+  const files = { "model.onnx": onnx, "tokenizer.json": tokenizer, "config.json": configHash };
+  return { dir: root, onnxPath, tokenizerPath, config, id: { name: basename(root), sha256: combinedModelHash(files), files } };
 }

@@ -67,7 +67,7 @@ describe("POST /api/traces/{id}/replay", () => {
     const { body } = await replay(original.trace_id, { mode: "exact" });
     expect(body.verdict).toBe("models-changed");
     expect(body.reproduced).toBe(true);
-    expect(body.modelChanges.join(" ")).toMatch(/target model\.onnx sha256 was 000000000000/);
+    expect(body.modelChanges.join(" ")).toMatch(/target model sha256 was 000000000000/);
   });
 
   it("runs draft-only and config replays as traces of their own", async () => {

@@ -74,7 +74,7 @@ describe("models-changed", () => {
   const loaded = { target: { name: "t", sha256: "a".repeat(64), files: { "tokenizer.json": "c".repeat(64) } }, draft: { name: "d", sha256: "b".repeat(64) }, runtime: { onnxruntimeVersion: "1.30.0", threads: 2 } };
   it("names the model file and runtime field that changed, and ignores thread counts", () => {
     expect(modelChanges({ target: { sha256: "a".repeat(64) }, draft: { sha256: "b".repeat(64) }, runtime: { onnxruntimeVersion: "1.30.0", threads: 1 } }, loaded)).toEqual([]);
-    expect(modelChanges({ target: { sha256: "f".repeat(64) }, draft: null }, loaded)).toEqual([`target model.onnx sha256 was ${"f".repeat(12)}, loaded is ${"a".repeat(12)} (t)`]);
+    expect(modelChanges({ target: { sha256: "f".repeat(64) }, draft: null }, loaded)).toEqual([`target model sha256 was ${"f".repeat(12)}, loaded is ${"a".repeat(12)} (t)`]);
     expect(modelChanges({ target: { sha256: "a".repeat(64), files: { "tokenizer.json": "e".repeat(64) } }, draft: null }, loaded)[0]).toMatch(/^target tokenizer.json sha256 was e{12}/);
     expect(modelChanges({ target: { sha256: "a".repeat(64) }, draft: { sha256: "b".repeat(64) }, runtime: { onnxruntimeVersion: "1.19.0" } }, loaded)).toEqual(['runtime onnxruntimeVersion was "1.19.0", loaded is "1.30.0"']);
     expect(modelChanges({ target: { sha256: "a".repeat(64) }, draft: { sha256: "b".repeat(64) } }, { ...loaded, draft: null })).toEqual(["the trace used a draft model and none is loaded now"]);

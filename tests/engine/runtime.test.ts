@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CausalLM } from "@/engine/runtime/causal-lm";
+import { combinedModelHash } from "@/engine/runtime/model-folder";
 import { TextTokenizer } from "@/engine/tokenizer";
 import { DRAFT_DIR, TARGET_DIR, heldoutDocs } from "../support/models";
 
@@ -41,10 +42,14 @@ async function crossEntropy(model: CausalLM, ids: number[]): Promise<number> {
 }
 
 describe("the shipped model pair", () => {
-  it("loads both models, reads their KV shape from the graph and identifies them by sha256", () => {
+  it("loads both models, reads their KV shape from the graph and identifies them by the sha256 of model.onnx, tokenizer.json and config.json", () => {
+    const sha = (path: string) => createHash("sha256").update(readFileSync(path)).digest("hex");
     for (const model of [target, draft]) {
       expect(model.kvShape.numLayers).toBe(model.folder.config.num_hidden_layers);
-      expect(model.id.sha256).toBe(createHash("sha256").update(readFileSync(model.folder.onnxPath)).digest("hex"));
+      const files = { "model.onnx": sha(model.folder.onnxPath), "tokenizer.json": sha(model.folder.tokenizerPath), "config.json": sha(`${model.folder.dir}/config.json`) };
+      expect(model.id.files).toEqual(files);
+      expect(model.id.sha256).toBe(combinedModelHash(files));
+      expect(model.id.sha256).not.toBe(files["model.onnx"]);
       expect(model.vocabSize).toBe(tokenizer.eosId >= 0 ? target.vocabSize : -1);
     }
   });

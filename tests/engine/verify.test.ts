@@ -1,15 +1,16 @@
 import { describe, expect, it } from "vitest";
 import { createRng } from "@/engine/rng";
 import type { DraftPath } from "@/engine/types";
+import { sample } from "@/engine/sampling";
 import { distsFromArrays, verifyPaths as verifyArrays, type VerifyOptions } from "@/engine/verify";
 
 const V = 4;
 const dist = (...p: number[]) => Float32Array.from(p);
-const path = (tokens: number[], draftDists: Float32Array[] = []): DraftPath =>
+const path = (tokens: number[], draftDists: (Float32Array | undefined)[] = []): DraftPath =>
   ({ tokens, draftProbs: tokens.map(() => 1), draftDists });
 const verifyPaths = (paths: DraftPath[], target: Float32Array[][], opts: VerifyOptions) =>
   verifyArrays(paths, distsFromArrays(target), opts);
-const greedy: VerifyOptions = { mode: "greedy", lossyThreshold: 0, sampled: false, rng: createRng(1) };
+const greedy: VerifyOptions = { mode: "greedy", lossyThreshold: 0, sampled: false, rng: createRng(1), position: 0 };
 
 describe("greedy verification", () => {
   it("accepts the matching prefix and emits the target's argmax as the recovered token", () => {
@@ -71,9 +72,9 @@ describe("lossy verification", () => {
 /** Empirical distribution of the first emitted token over many seeded verifications. */
 function firstTokenFrequencies(paths: (rng: ReturnType<typeof createRng>) => DraftPath[], target: Float32Array[][], trials: number) {
   const counts = new Array(V).fill(0);
-  const rng = createRng(42);
   for (let i = 0; i < trials; i++) {
-    const v = verifyPaths(paths(rng), target, { mode: "sampling", lossyThreshold: 0, sampled: true, rng });
+    const rng = createRng(i);
+    const v = verifyPaths(paths(rng), target, { mode: "sampling", lossyThreshold: 0, sampled: true, rng, position: 0 });
     const acceptedFirst = v.examined.find((e) => e.depth === 0 && e.outcome === "accepted");
     counts[acceptedFirst ? acceptedFirst.token : v.nextToken]++;
   }
@@ -90,7 +91,7 @@ describe("lossless speculative sampling", () => {
   it("reproduces the target distribution when drafts are sampled from q (Leviathan et al.)", () => {
     const target = [[p, dist(0.25, 0.25, 0.25, 0.25)]];
     const sampleQ = (rng: ReturnType<typeof createRng>) => {
-      const u = rng.next();
+      const u = rng.uniform("draft", 0);
       let acc = 0;
       for (let t = 0; t < V; t++) if (u < (acc += q[t])) return t;
       return V - 1;
@@ -109,7 +110,7 @@ describe("lossless speculative sampling", () => {
     // The sibling is chosen after the main draw (the most probable other token under q), as the tree does.
     const target = [[p, dist(0.25, 0.25, 0.25, 0.25)], [p, dist(0.25, 0.25, 0.25, 0.25)]];
     const sampleQ = (rng: ReturnType<typeof createRng>) => {
-      const u = rng.next();
+      const u = rng.uniform("draft", 0);
       let acc = 0;
       for (let t = 0; t < V; t++) if (u < (acc += q[t])) return t;
       return V - 1;
@@ -124,11 +125,70 @@ describe("lossless speculative sampling", () => {
 
   it("a draft that disagrees with the target is rejected in proportion to its excess mass", () => {
     // A point mass on token 3 (p = 0.1) must be accepted about 10% of the time.
-    const rng = createRng(7);
     let accepted = 0;
     for (let i = 0; i < 20_000; i++) {
-      accepted += verifyPaths([path([3])], [[p, p]], { mode: "sampling", lossyThreshold: 0, sampled: true, rng }).accepted;
+      accepted += verifyPaths([path([3])], [[p, p]], { mode: "sampling", lossyThreshold: 0, sampled: true, rng: createRng(i), position: 0 }).accepted;
     }
     expect(Math.abs(accepted / 20_000 - 0.1)).toBeLessThan(0.01);
+  });
+});
+
+describe("records that recompute the decision", () => {
+  const p = dist(0.5, 0.2, 0.2, 0.1);
+  const q = dist(0.1, 0.6, 0.1, 0.2);
+
+  it("every examined token: accepted iff uniform < acceptProb; acceptProb is min(1, p/q) or the residual's p'", () => {
+    let checked = 0;
+    for (let seed = 0; seed < 2000; seed++) {
+      const rng = createRng(seed);
+      const main = sample(q, rng.uniform("draft", 0));
+      const sibling = main === 1 ? 3 : 1;
+      const v = verifyPaths([path([main], [q]), path([sibling])], [[p, p], [p, p]], { mode: "sampling", lossyThreshold: 0, sampled: true, rng, position: 0 });
+      const [first, second] = v.examined;
+      expect(first).toMatchObject({ pointMass: false, draftProb: 1, acceptProb: Math.min(1, p[main] / q[main]) });
+      expect(first.outcome === "accepted").toBe(first.uniform < first.acceptProb);
+      expect(first.uniform).toBe(rng.uniform("accept", 0, 0));
+      if (second) {
+        // The residual after rejecting a sample from q: norm(max(0, p - q)).
+        const residual = Array.from(p, (x, i) => Math.max(0, x - q[i]));
+        const total = residual.reduce((a, b) => a + b, 0);
+        expect(second.pointMass).toBe(true);
+        expect(second.acceptProb).toBeCloseTo(residual[sibling] / total, 6);
+        expect(second.outcome === "accepted").toBe(second.uniform < second.acceptProb);
+        checked++;
+      }
+      // What the target alone would have emitted at this position: its draw with uniform("target", 0).
+      expect(first.targetChoice.token).toBe(sample(p, rng.uniform("target", 0)));
+    }
+    expect(checked).toBeGreaterThan(100);
+  });
+
+  it("sampled-lossy: the lossless test first, and exactly the acceptances beyond it are lossy-accepted", () => {
+    let lossy = 0;
+    for (let seed = 0; seed < 2000; seed++) {
+      const rng = createRng(seed);
+      const token = sample(q, rng.uniform("draft", 0));
+      const v = verifyPaths([path([token], [q])], [[p, p]], { mode: "lossy", lossyThreshold: 0.15, sampled: true, rng, position: 0 });
+      const e = v.examined[0];
+      const passes = e.uniform < e.acceptProb;
+      expect(e.outcome).toBe(passes ? "accepted" : p[token] >= 0.15 ? "lossy-accepted" : "rejected");
+      if (e.outcome === "lossy-accepted") lossy++;
+    }
+    expect(lossy).toBeGreaterThan(0);
+  });
+
+  it("a residual that sums to zero falls back to p instead of drawing token 0", () => {
+    // q covers p everywhere (p - q <= 0), as rounding can make it: the recovered token must follow p.
+    const pOnly = dist(0, 0, 1, 0);
+    const qAll = dist(0, 0, 1, 0);
+    const counts = [0, 0, 0, 0];
+    for (let seed = 0; seed < 200; seed++) {
+      // A "rejection" of a point mass whose p' is 1 happens only through rounding; force it with an RNG double.
+      const rng = { uniform: (purpose: string) => (purpose === "accept" ? 0.999999 : createRng(seed).uniform("residual", 0)) };
+      const v = verifyPaths([path([2], [qAll])], [[Float32Array.from([0, 0, 0.9999, 0]), pOnly]], { mode: "sampling", lossyThreshold: 0, sampled: true, rng, position: 0 });
+      if (v.nextOrigin === "recovered") counts[v.nextToken]++;
+    }
+    expect(counts[0]).toBe(0);
+    expect(counts[2]).toBeGreaterThan(0);
   });
 });

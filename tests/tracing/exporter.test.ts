@@ -100,7 +100,7 @@ describe("SQLite span processor with a real tracer provider", () => {
     expect(detail.params).toEqual(FAKE_INFO.params);
     expect(detail.config).toEqual(FAKE_INFO.config);
     expect(detail.perPositionAcceptance).toEqual([0.5, 0.5]);
-    expect(detail.steps.map((s) => s.proposals)).toEqual(FAKE_STEPS.map((s) => s.paths));
+    expect(detail.steps.map((s) => s.proposals)).toEqual(FAKE_STEPS.map((s) => s.paths.map(({ tokens, draftProbs }) => ({ tokens, draftProbs }))));
     expect(detail.steps.map((s) => s.verification.positions)).toEqual(FAKE_STEPS.map((s) => s.verify.examined));
     expect(detail.steps[1]).toMatchObject({
       k: 2, verification: { pathIndex: 0, accepted: 0, drafted: 2, nextToken: 23, nextOrigin: "recovered", nextTokenProb: 0.7 },

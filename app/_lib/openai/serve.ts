@@ -1,7 +1,6 @@
 import "server-only";
 import type { z } from "zod";
 import type { SpecEngine } from "@/engine";
-import type { OutputToken } from "@/engine";
 import { authorize } from "../auth";
 import { getEngine } from "../engine";
 import { jsonResponse, readJsonBody, zodErrorResponse } from "../http";
@@ -9,7 +8,6 @@ import { generationErrorResponse } from "../serving/errors";
 import { startGeneration, type GenerationHandle } from "../serving/generation";
 import { openaiFinishReason, speclensSummary, usage, type Dialect } from "./format";
 import type { Prepared, PreparedRequest } from "./prepare";
-import { TextStream } from "./text-stream";
 
 /*
  * One handler for both OpenAI endpoints: authorize, validate, prepare, start the generation (so its
@@ -117,14 +115,15 @@ function streamReply(engine: SpecEngine, dialect: Dialect, req: PreparedRequest,
           chunk([dialect.choice(req.echo, [], null, req, 0, true)]);
           offset = req.echo.length;
         }
-        const text = new TextStream(req.generation.params.stop);
-        const tokens: OutputToken[] = [];
+        // The engine detokenizes incrementally (engine/detokenizer.ts): each step carries its text delta.
+        let streamed = 0;
         try {
           for (;;) {
             const next = await handle.steps.next();
             if (next.done) {
               const result = next.value;
-              const rest = text.finish(result.text);
+              // Only a request that ended between steps (abort, time budget) leaves text no step carried.
+              const rest = result.text.slice(streamed);
               chunk([dialect.choice(rest, [], openaiFinishReason(result.finishReason), req, offset, true)], {
                 speclens: speclensSummary(handle.traceId, result, req),
               });
@@ -133,8 +132,8 @@ function streamReply(engine: SpecEngine, dialect: Dialect, req: PreparedRequest,
             }
             const emitted = next.value.emitted;
             if (emitted.length === 0) continue;
-            tokens.push(...emitted);
-            const delta = text.next(engine.tokenizer.decode(tokens.map((t) => t.id)));
+            const delta = next.value.textDelta;
+            streamed += delta.length;
             // Tokens whose text is held back still carry their logprobs now.
             if (delta === "" && req.logprobs === null) continue;
             chunk([dialect.choice(delta, emitted, null, req, offset, true)]);

@@ -6,7 +6,7 @@
 
 export interface ModelIdentity {
   name: string;
-  /** sha256 of the ONNX graph (the model_id's hash). */
+  /** The model_id's hash (over model.onnx, tokenizer.json and config.json). */
   sha256: string;
   /** Per-file sha256 (model.onnx, tokenizer.json, config.json), when recorded. */
   files?: Record<string, string> | null;
@@ -45,21 +45,24 @@ function fileChanges(role: string, recorded: Record<string, string> | null | und
  */
 export const RUNTIME_FIELDS = ["onnxruntimeVersion", "executionProvider", "graphOptimizationLevel"] as const;
 
-export function modelChanges(recorded: RecordedIdentity, loaded: LoadedIdentity): string[] {
-  const changes: string[] = [];
-  if (recorded.target.sha256 && recorded.target.sha256 !== loaded.target.sha256) {
-    changes.push(`target model.onnx sha256 was ${short(recorded.target.sha256)}, loaded is ${short(loaded.target.sha256)} (${loaded.target.name})`);
-  } else {
-    changes.push(...fileChanges("target", recorded.target.files, loaded.target.files));
+/**
+ * The model id's sha256 covers model.onnx, tokenizer.json and config.json together; when both sides
+ * recorded per-file hashes, the files that differ are named, else the model id hash itself.
+ */
+function modelChange(role: string, recorded: { sha256: string | null; files?: Record<string, string> | null }, loaded: ModelIdentity): string[] {
+  const files = fileChanges(role, recorded.files, loaded.files);
+  if (files.length > 0) return files;
+  if (recorded.sha256 && recorded.sha256 !== loaded.sha256) {
+    return [`${role} model sha256 was ${short(recorded.sha256)}, loaded is ${short(loaded.sha256)} (${loaded.name})`];
   }
+  return [];
+}
+
+export function modelChanges(recorded: RecordedIdentity, loaded: LoadedIdentity): string[] {
+  const changes = modelChange("target", recorded.target, loaded.target);
   if (recorded.draft) {
-    if (!loaded.draft) {
-      changes.push("the trace used a draft model and none is loaded now");
-    } else if (recorded.draft.sha256 && recorded.draft.sha256 !== loaded.draft.sha256) {
-      changes.push(`draft model.onnx sha256 was ${short(recorded.draft.sha256)}, loaded is ${short(loaded.draft.sha256)} (${loaded.draft.name})`);
-    } else {
-      changes.push(...fileChanges("draft", recorded.draft.files, loaded.draft.files));
-    }
+    if (!loaded.draft) changes.push("the trace used a draft model and none is loaded now");
+    else changes.push(...modelChange("draft", recorded.draft, loaded.draft));
   }
   if (recorded.runtime && loaded.runtime) {
     for (const field of RUNTIME_FIELDS) {

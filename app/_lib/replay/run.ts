@@ -77,7 +77,7 @@ export class ReplayInputError extends Error {
 
 export function loadedIdentity(engine: SpecEngine): LoadedIdentity {
   const { target, draft } = engine.modelIds;
-  const runtime = (engine as { runtime?: () => Record<string, unknown> }).runtime?.() ?? null;
+  const runtime = engine.runtime() as unknown as Record<string, unknown>;
   return { target, draft, runtime };
 }
 

@@ -67,12 +67,18 @@ export function recordedTokens(stored: Pick<StoredGeneration, "steps" | "tokens"
     let targetChoice: RecordedToken["targetChoice"] = null;
     let targetAgrees: boolean | null = true;
     let draftProb: number | null = null;
-    if (drafted && step) {
+    if (t.targetChoice !== null && t.targetChoice !== undefined) {
+      // Recorded per token: what the target alone would have emitted here.
+      targetChoice = { token: t.targetChoice, prob: t.targetChoiceProb ?? null };
+      draftProb = t.draftProb ?? null;
+      targetAgrees = drafted ? t.targetChoice === t.tokenId : true;
+    } else if (drafted && step) {
+      // Older records: the examined entry of the chosen path at this depth.
       const examined = parse<ExaminedJson[]>(step.examinedJson, []).find(
         (e) => e.depth === t.offset && e.outcome !== "rejected" && (e.path === undefined || e.path === null || e.path === Math.max(0, step.pathIndex)),
       );
       draftProb = examined?.draftProb ?? chosenDraftProbs(step)[t.offset] ?? null;
-      if (examined?.targetChoice) {
+      if (examined?.targetChoice && typeof examined.targetChoice.token === "number") {
         targetChoice = { token: examined.targetChoice.token, prob: examined.targetChoice.prob ?? null };
         targetAgrees = examined.targetChoice.token === t.tokenId;
       } else if (t.origin === "lossy-accepted") {
@@ -94,7 +100,8 @@ function storedConfig(json: string): SpecConfig {
 
 export function toOriginal(stored: StoredGeneration): OriginalTrace {
   const r = stored.request;
-  const runtime = parse<Record<string, unknown> | null>((r as { runtimeJson?: string | null }).runtimeJson, null);
+  const runtime = parse<Record<string, unknown> | null>(r.runtimeJson, null);
+  const files = (json: string | null) => parse<Record<string, string> | null>(json, null);
   return {
     traceId: r.traceId,
     prompt: r.prompt,
@@ -106,8 +113,8 @@ export function toOriginal(stored: StoredGeneration): OriginalTrace {
     finishReason: r.finishReason,
     replayOf: r.replayOf,
     identity: {
-      target: { sha256: r.targetSha256 },
-      draft: r.draftModelId ? { sha256: r.draftSha256 } : null,
+      target: { sha256: r.targetSha256, files: files(r.targetFilesJson) },
+      draft: r.draftModelId ? { sha256: r.draftSha256, files: files(r.draftFilesJson) } : null,
       runtime,
     },
     tokens: recordedTokens(stored),

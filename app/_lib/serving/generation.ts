@@ -89,6 +89,7 @@ export async function startGeneration(request: GenerationRequest): Promise<Gener
     endpoint: request.endpoint,
     operation: request.operation,
     configVersion: request.configVersion,
+    runtime: engine.runtime(),
   };
   // Each generation is its own trace (a root span), whatever HTTP span Next.js may have open.
   const traced = context.with(ROOT_CONTEXT, () =>

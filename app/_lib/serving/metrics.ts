@@ -11,7 +11,8 @@ import { admissionQueue } from "./limits";
  * engine yields it and per request when it ends. Definitions, next to the computation:
  *   drafts            steps in which the proposer offered at least one token
  *   draft tokens      tokens proposed (every path of a tree counts), = the summary's `drafted`
- *   accepted tokens   draft tokens the verifier kept
+ *   accepted tokens   draft tokens the verifier kept and the request emitted
+ *   discarded tokens  accepted draft tokens cut by the request's end (in neither count above)
  *   accepted per pos  steps whose position i was accepted; divided by drafts at i it is the
  *                     per-position acceptance rate
  * Acceptance rate = rate(accepted) / rate(draft tokens); mean acceptance length =
@@ -28,6 +29,7 @@ class ServingMetrics {
   private readonly drafts: Counter<"proposer">;
   private readonly draftTokens: Counter<"proposer">;
   private readonly acceptedTokens: Counter<"proposer">;
+  private readonly discardedTokens: Counter<"proposer">;
   private readonly draftedPerPos: Counter<"proposer" | "position">;
   private readonly acceptedPerPos: Counter<"proposer" | "position">;
   private readonly requests: Counter<"endpoint" | "finish_reason">;
@@ -51,6 +53,7 @@ class ServingMetrics {
     this.drafts = counter("speclens_spec_decode_num_drafts_total", "Steps in which the proposer offered at least one draft token.", ["proposer"]);
     this.draftTokens = counter("speclens_spec_decode_num_draft_tokens_total", "Draft tokens proposed (all tree paths count).", ["proposer"]);
     this.acceptedTokens = counter("speclens_spec_decode_num_accepted_tokens_total", "Draft tokens accepted by the verifier.", ["proposer"]);
+    this.discardedTokens = counter("speclens_spec_decode_num_discarded_tokens_total", "Accepted draft tokens cut by the request's end (EOS, stop string, max_tokens); in neither drafted nor accepted.", ["proposer"]);
     this.draftedPerPos = counter("speclens_spec_decode_num_draft_tokens_per_pos_total", "Steps that drafted position i.", ["proposer", "position"]);
     this.acceptedPerPos = counter("speclens_spec_decode_num_accepted_tokens_per_pos_total", "Steps that accepted position i.", ["proposer", "position"]);
     this.requests = counter("speclens_request_success_total", "Finished generations by endpoint and engine finish reason.", ["endpoint", "finish_reason"]);
@@ -100,16 +103,17 @@ class ServingMetrics {
   observeStep(step: StepRecord): void {
     const proposer = step.proposer;
     this.steps.inc({ proposer });
-    const drafted = step.paths.reduce((n, p) => n + p.tokens.length, 0);
+    // The engine counted the step once (engine/stats.ts stepCounts); the trace stores the same numbers.
+    const { drafted, accepted, discarded, draftedAt, acceptedAt } = step.counts;
+    if (discarded > 0) this.discardedTokens.inc({ proposer }, discarded);
     if (drafted === 0) return;
     this.drafts.inc({ proposer });
     this.draftTokens.inc({ proposer }, drafted);
-    this.acceptedTokens.inc({ proposer }, step.verify.accepted);
-    const depth = Math.max(...step.paths.map((p) => p.tokens.length));
-    for (let i = 0; i < depth; i++) {
-      this.draftedPerPos.inc({ proposer, position: String(i) });
-      if (i < step.verify.accepted) this.acceptedPerPos.inc({ proposer, position: String(i) });
-    }
+    this.acceptedTokens.inc({ proposer }, accepted);
+    draftedAt.forEach((d, i) => {
+      if (d > 0) this.draftedPerPos.inc({ proposer, position: String(i) }, d);
+      if (acceptedAt[i] > 0) this.acceptedPerPos.inc({ proposer, position: String(i) }, acceptedAt[i]);
+    });
   }
 
   observeRequest(endpoint: string, result: GenerateResult, timing: { queueMs: number; totalMs: number; firstTokenMs: number | null }): void {
