@@ -152,11 +152,22 @@ export function safeParseSpecConfig(input: unknown): SpecConfigResult {
 export function parseSpecConfig(input: unknown): SpecConfig {
   if (isValidatedSpecConfig(input)) return input;
   if (!isRecord(input)) throw new SpecConfigError([{ path: "", message: "a config must be an object" }]);
-  const known: Record<string, unknown> = {};
-  for (const key of Object.keys(specConfigObject.shape)) if (input[key] !== undefined) known[key] = input[key];
-  const result = safeParseSpecConfig(mergeLoose(DEFAULT_SPEC_CONFIG, known));
+  const result = safeParseSpecConfig(mergeLoose(DEFAULT_SPEC_CONFIG, pickSpecConfigFields(input)));
   if (!result.ok) throw new SpecConfigError(result.issues);
   return result.config;
+}
+
+/**
+ * Only the SpecConfig fields of an object that may carry more (a guardrail config version's
+ * `fallback`, `limits`, `alerts`, ...), e.g. to hand a guardrail config to the engine.
+ */
+export function pickSpecConfigFields(input: object): SpecConfigInput {
+  const known: Record<string, unknown> = {};
+  for (const key of Object.keys(specConfigObject.shape)) {
+    const value = (input as Record<string, unknown>)[key];
+    if (value !== undefined) known[key] = value;
+  }
+  return known as SpecConfigInput;
 }
 
 /** `base` with the partial config applied (nested groups field by field), validated. Throws SpecConfigError. */

@@ -6,7 +6,7 @@
 import { resolve } from "node:path";
 import { ChatTemplate } from "./chat";
 import { checkRequest, generateSteps, type EngineModels } from "./generate";
-import { SpecConfigError, isValidatedSpecConfig, mergeSpecConfig, DEFAULT_SPEC_CONFIG, type SpecConfig } from "./config";
+import { SpecConfigError, isValidatedSpecConfig, mergeSpecConfig, pickSpecConfigFields, DEFAULT_SPEC_CONFIG, type SpecConfig } from "./config";
 import { RequestError } from "./errors";
 import type { RuntimeOptions, SessionRuntime } from "./runtime/causal-lm";
 import type { ModelId } from "./runtime/model-folder";
@@ -17,13 +17,14 @@ import {
 
 /**
  * A config the schema already accepted (e.g. by the route that parsed the request) is used as is:
- * a request is validated once. Anything else (a partial config from a library caller) is completed
- * from the defaults and validated here, its errors becoming RequestErrors naming the field.
+ * a request is validated once. Anything else (a partial config from a library caller, or a guardrail
+ * config carrying more sections) has its SpecConfig fields completed from the defaults and validated
+ * here, its errors becoming RequestErrors naming the field.
  */
 function resolveConfig(config: SpecConfig | SpecConfigInput): SpecConfig {
   if (isValidatedSpecConfig(config)) return config;
   try {
-    return mergeSpecConfig(DEFAULT_SPEC_CONFIG, config);
+    return mergeSpecConfig(DEFAULT_SPEC_CONFIG, pickSpecConfigFields(config));
   } catch (error) {
     if (!(error instanceof SpecConfigError)) throw error;
     const first = error.issues[0];

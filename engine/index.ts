@@ -8,7 +8,7 @@ export type { EngineModels } from "./generate";
 export {
   PROPOSERS, VERIFY_MODES, K_MAX_LIMIT, DEFAULT_SPEC_CONFIG, SPEC_WIRE_FIELDS,
   specConfigObject, specConfigSchema, checkSpecRelations, parseSpecConfig, safeParseSpecConfig, mergeSpecConfig,
-  specConfigFromWire, specConfigToWire, isValidatedSpecConfig, wirePath, usesDraft, SpecConfigError,
+  specConfigFromWire, specConfigToWire, pickSpecConfigFields, isValidatedSpecConfig, wirePath, usesDraft, SpecConfigError,
   type ProposerName, type VerifyMode, type SpecConfig, type SpecConfigInput, type SpecConfigResult, type ConfigIssue,
 } from "./config";
 export { DEFAULT_PARAMS } from "./types";

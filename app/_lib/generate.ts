@@ -65,7 +65,6 @@ export function generationResponse({ traceId, result }: GenerationOutcome, confi
     timings: result.timings,
     tokens: result.tokens.map((t) => ({
       id: t.id, text: t.text, origin: t.origin, prob: t.prob, logprob: t.logprob, step: t.step,
-      draft_prob: t.draftProb, target_choice: t.targetChoice,
       ...(t.topLogprobs.length > 0 ? { top_logprobs: t.topLogprobs } : {}),
     })),
   };

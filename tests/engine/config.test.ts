@@ -67,3 +67,12 @@ describe("the one SpecConfig schema", () => {
     expect(specConfigFromWire(DEFAULT_SPEC_CONFIG, specConfigToWire(full))).toEqual({ ok: true, config: full });
   });
 });
+
+describe("configs that carry more than SpecConfig", () => {
+  it("pickSpecConfigFields keeps the SpecConfig fields of a guardrail-style body", async () => {
+    const { pickSpecConfigFields } = await import("@/engine");
+    const body = { ...DEFAULT_SPEC_CONFIG, kMax: 6, fallback: { window: 4 }, limits: { maxTokens: 64 } };
+    expect(mergeSpecConfig(DEFAULT_SPEC_CONFIG, pickSpecConfigFields(body))).toEqual({ ...DEFAULT_SPEC_CONFIG, kMax: 6 });
+    expect(parseSpecConfig(body).kMax).toBe(6);
+  });
+});
