@@ -20,6 +20,10 @@ export async function register(): Promise<void> {
     console.error(`[speclens] cannot open database ${resolveDatabasePath()}:`, error);
   }
 
+  // Drift alerts: evaluated on a timer from now on (and after every finished request, see serving/generation.ts).
+  const { startAlertScheduler } = await import("@/app/_lib/alerts/scheduler");
+  startAlertScheduler();
+
   // Load the model pair in the background: the first request then finds it ready and /api/health lists
   // the models from the start. A failure is logged and retried by the first request that needs it.
   const { getEngine } = await import("@/app/_lib/engine");

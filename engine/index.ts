@@ -25,4 +25,5 @@ export { stepCounts } from "./stats";
 export type { CausalLM, RuntimeOptions, SessionRuntime } from "./runtime/causal-lm";
 export { ChatTemplate, DEFAULT_CHAT_STOP, DEFAULT_CHAT_TEMPLATE, type ChatMessageText } from "./chat";
 export type { TextTokenizer } from "./tokenizer";
+export { ALERT_RULE_NAMES, DEFAULT_ALERT_RULES, alertRulesOf, alertRulesSchema, type AlertRuleName, type AlertRules } from "./alert-rules";
 export { streamDraftOnly, targetTopTwo, draftOnlyModels, type TopTwo } from "./replay";

@@ -3,6 +3,7 @@
 import Link from "next/link";
 import { usePathname } from "next/navigation";
 import { NAV_ITEMS } from "@/app/_lib/nav";
+import { AlertsBadge } from "./AlertsBadge";
 
 export function SidebarNav() {
   const pathname = usePathname();
@@ -16,6 +17,7 @@ export function SidebarNav() {
             <li key={item.href}>
               <Link href={item.href} className={active ? "nav-link active" : "nav-link"} aria-current={active ? "page" : undefined}>
                 {item.label}
+                {item.href === "/alerts" && <AlertsBadge />}
               </Link>
             </li>
           );

@@ -49,6 +49,12 @@ export const requests = sqliteTable(
     acceptanceRate: real("acceptance_rate"), // accepted / drafted
     meanAcceptanceLength: real("mean_acceptance_length"), // 1 + accepted / steps
     perPositionJson: text("per_position_json").notNull().default("[]"), // [kMax] acceptance per draft position
+    // Request-level signals for the drift alerts, filled from the steps (local and OTLP traces alike):
+    positionCountsJson: text("position_counts_json").notNull().default("[]"), // [kMax] [accepted, drafted] steps per draft position
+    targetConfidence: real("target_confidence"), // the target's mean probability of the draft tokens it accepted
+    targetConfidenceN: int("target_confidence_n"), // accepted draft tokens behind it
+    draftConfidence: real("draft_confidence"), // the proposer's mean probability of the tokens it proposed
+    draftConfidenceN: int("draft_confidence_n"), // proposed tokens behind it
     prefillMs: real("prefill_ms"),
     ttftMs: real("ttft_ms"),
     totalMs: real("total_ms"),
@@ -71,6 +77,7 @@ export const requests = sqliteTable(
     index("requests_draft_model_idx").on(t.draftModelId, t.startNs),
     index("requests_finish_reason_idx").on(t.finishReason, t.startNs),
     index("requests_node_idx").on(t.node, t.startNs),
+    index("requests_series_idx").on(t.configVersion, t.targetModelId, t.draftModelId, t.proposer, t.startNs),
     index("requests_replay_of_idx").on(t.replayOf, t.startNs),
   ],
 );

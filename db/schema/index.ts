@@ -3,3 +3,4 @@
 export * from "./spans";
 export * from "./generations";
 export * from "./configs";
+export * from "./alerts";

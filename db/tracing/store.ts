@@ -2,6 +2,7 @@ import type Database from "better-sqlite3";
 import { getTableColumns } from "drizzle-orm";
 import { requests, steps, tokens, type NewRequestRow, type NewStepRow, type NewTokenRow } from "../schema";
 import { deriveRows } from "./derive";
+import { updateRequestSignals } from "./signals";
 import type { SpanRecord } from "./span-record";
 
 /*
@@ -131,6 +132,7 @@ function writeAll(s: Statements, records: SpanRecord[]): WriteResult {
   let duplicates = 0;
   const cursor: Cursor = new Map();
   const renumber = new Set<string>();
+  const touched = new Set<string>();
   for (const r of records) {
     const inserted = s.span.run(
       r.traceId, r.spanId, r.parentSpanId, r.name, r.kind, r.startTimeNs, r.endTimeNs, r.statusCode, r.statusMessage,
@@ -143,6 +145,7 @@ function writeAll(s: Statements, records: SpanRecord[]): WriteResult {
     written += 1;
     for (const e of r.events) s.event.run(r.traceId, r.spanId, e.name, e.timeNs, jsonText(e.attributes));
     const derived = deriveRows(r);
+    if (derived.kind !== "none") touched.add(r.traceId);
     if (derived.kind === "request") s.request.run(row(REQUEST_COLUMNS, derived.request));
     if (derived.kind === "step") {
       const { step, tokens } = derived;
@@ -154,6 +157,8 @@ function writeAll(s: Statements, records: SpanRecord[]): WriteResult {
     }
   }
   for (const traceId of renumber) s.positions.run({ traceId });
+  // In the same transaction: a request row never shows without its alert signals.
+  updateRequestSignals(s.positions.database, touched);
   return { written, duplicates };
 }
 

@@ -1,3 +1,4 @@
+import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { BatchJob } from "@/app/_lib/replay/batch";
 import { DELETE as cancelRoute, GET as jobRoute } from "@/app/api/replay/batch/[jobId]/route";
@@ -8,7 +9,8 @@ import { generate, startReplayFixture } from "../support/replay-api";
 /* Batch replay through the routes on the shipped pair: by ids and by filter to a summary, cancel, bad input. */
 
 let close: () => Promise<void>;
-beforeAll(() => ({ close } = startReplayFixture()));
+let fx: ReturnType<typeof startReplayFixture>["fx"];
+beforeAll(() => ({ close, fx } = startReplayFixture()));
 afterAll(() => close());
 
 const post = async (body: unknown) => {
@@ -41,6 +43,19 @@ describe("POST /api/replay/batch", () => {
     expect(byFilter.body.total).toBe(3);
     const filtered = await finished(byFilter.body.id);
     expect(filtered.summary.reproduced + filtered.summary.diverged).toBe(3);
+  });
+
+  it("replays the breaching window of an alert", async () => {
+    const ids: string[] = [];
+    for (const prompt of heldoutPrompts(2, 10)) ids.push((await generate({ prompt, max_tokens: 8 })).trace_id);
+    // An alert as the evaluator stores it: the requests of its breaching window.
+    fx.database.db.run(sql`insert into alerts (rule, series_key, state, opened_at_ms, trace_ids_json) values ('floor', '{"test":1}', 'firing', ${Date.now()}, ${JSON.stringify(ids)})`);
+    const alertId = Number(fx.database.db.get<{ id: number }>(sql`select max(id) as id from alerts`).id);
+    const started = await post({ mode: "exact", alert: alertId });
+    expect(started.status).toBe(202);
+    const done = await finished(started.body.id);
+    expect(done).toMatchObject({ source: `alert ${alertId}`, total: 2, summary: { reproduced: 2 } });
+    expect(done.items.map((i) => i.traceId)).toEqual(ids);
   });
 
   it("cancels a running job", async () => {

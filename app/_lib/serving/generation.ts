@@ -9,6 +9,7 @@ import { getEngine } from "../engine";
 import { admissionQueue, effectiveTimeBudget } from "./limits";
 import { servingMetrics } from "./metrics";
 import { QueueFullError, type Ticket } from "./queue";
+import { armAlertEvaluation } from "../alerts/scheduler";
 
 /*
  * The one path every generation takes, whatever endpoint asked for it (OpenAI API, /api/generate,
@@ -115,6 +116,8 @@ export async function startGeneration(request: GenerationRequest): Promise<Gener
       }
     } finally {
       await flushTraces();
+      // The request is stored: let the drift alerts look at it (a timer; serving does not wait).
+      armAlertEvaluation();
     }
   }
 

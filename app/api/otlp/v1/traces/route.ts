@@ -4,6 +4,7 @@ import { getDatabase } from "@/db/client";
 import { decodeOtlpJson, decodeOtlpProtobuf, OtlpError } from "@/db/tracing/otlp";
 import { ingestStats } from "@/db/tracing/runtime";
 import { writeSpans } from "@/db/tracing/store";
+import { armAlertEvaluation } from "@/app/_lib/alerts/scheduler";
 
 export const runtime = "nodejs";
 export const dynamic = "force-dynamic";
@@ -79,6 +80,7 @@ export async function POST(request: Request): Promise<Response> {
 
   try {
     writeSpans(getDatabase().sqlite, records);
+    armAlertEvaluation();
   } catch (error) {
     // Retryable per the OTLP spec: the client keeps the batch and sends it again.
     const message = `database: ${error instanceof Error ? error.message : String(error)}`;

@@ -1,0 +1,88 @@
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import path from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { deliver, deliveryLog, webhookTargets, webhookText } from "@/app/_lib/alerts/webhooks";
+import { openDatabase, type OpenDatabase } from "@/db/client";
+import type { AlertEvent } from "@/db/alerts/store";
+import { DEFAULT_ALERT_RULES } from "@/engine";
+import { makeTempDir } from "../support/temp";
+
+/** A local receiver on 127.0.0.1 that answers the given statuses in turn (then 200) and keeps every body. */
+async function receiver(statuses: number[]) {
+  const bodies: { text: string; event: string; alert: { id: number } }[] = [];
+  const at: number[] = [];
+  const server = http.createServer((req, res) => {
+    let data = "";
+    req.on("data", (c: Buffer) => (data += c.toString()));
+    req.on("end", () => {
+      bodies.push(JSON.parse(data));
+      at.push(Date.now());
+      res.writeHead(statuses.shift() ?? 200).end("ok");
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
+  return { url, bodies, at, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
+
+const EVENT: AlertEvent = {
+  kind: "firing",
+  rules: { ...DEFAULT_ALERT_RULES, webhook: "http://127.0.0.1:1/version-hook", rules: { ...DEFAULT_ALERT_RULES.rules, "acceptance-drift": { ...DEFAULT_ALERT_RULES.rules["acceptance-drift"], webhook: "http://127.0.0.1:1/rule-hook" } } },
+  alert: {
+    id: 7, rule: "acceptance-drift", state: "firing", configVersion: "2",
+    series: { configVersion: "2", targetModelId: "t@sha256:aa", draftModelId: "d@sha256:bb", proposer: "draft-model" },
+    value: 0.38, baseline: 0.46, threshold: 0.4, detail: "acceptance 0.380 over the last 30 requests vs 0.460 baseline",
+    openedAt: "2026-12-03T07:00:00.000Z", firedAt: "2026-12-03T07:00:03.000Z", resolvedAt: null, acknowledged: null, traceIds: ["abc"],
+  },
+};
+
+let temp: ReturnType<typeof makeTempDir>;
+let database: OpenDatabase;
+beforeEach(() => {
+  temp = makeTempDir();
+  database = openDatabase(path.join(temp.dir, "hooks.db"));
+});
+afterEach(() => {
+  database.sqlite.close();
+  temp.cleanup();
+});
+
+describe("alert webhooks", () => {
+  it("deliver JSON with a Slack-compatible text, retrying failures with backoff, every attempt logged", async () => {
+    const hook = await receiver([500, 503]);
+    try {
+      const ok = await deliver(database.sqlite, EVENT, hook.url, { attempts: 4, backoffMs: 50 });
+      expect(ok).toBe(true);
+      expect(hook.bodies).toHaveLength(3);
+      expect(hook.bodies[2].text).toMatch(/^\[SpecLens\] FIRING acceptance-drift \(config v2, draft-model/);
+      expect(hook.bodies[2].alert.id).toBe(7);
+      expect(hook.bodies[2].event).toBe("firing");
+      // Backoff doubles: ~50 ms, then ~100 ms.
+      expect(hook.at[1] - hook.at[0]).toBeGreaterThanOrEqual(45);
+      expect(hook.at[2] - hook.at[1]).toBeGreaterThanOrEqual(95);
+      const log = deliveryLog(database.sqlite, 7).reverse();
+      expect(log.map((d) => [d.attempt, d.status, d.ok])).toEqual([[1, 500, false], [2, 503, false], [3, 200, true]]);
+    } finally {
+      await hook.close();
+    }
+  });
+
+  it("give up after the last attempt when nothing listens, and log why", async () => {
+    const hook = await receiver([]);
+    await hook.close(); // the port is now closed: connection refused
+    const ok = await deliver(database.sqlite, EVENT, hook.url, { attempts: 2, backoffMs: 10 });
+    expect(ok).toBe(false);
+    const log = deliveryLog(database.sqlite, 7);
+    expect(log).toHaveLength(2);
+    expect(log.every((d) => !d.ok && d.status === null && d.error)).toBe(true);
+  });
+
+  it("go to the global hook, the version's and the rule's", () => {
+    expect(webhookTargets(EVENT, { SPECLENS_ALERT_WEBHOOK: "http://127.0.0.1:1/global" })).toEqual([
+      "http://127.0.0.1:1/global", "http://127.0.0.1:1/version-hook", "http://127.0.0.1:1/rule-hook",
+    ]);
+    expect(webhookTargets({ ...EVENT, rules: DEFAULT_ALERT_RULES }, {})).toEqual([]);
+    expect(webhookText({ ...EVENT, kind: "resolved" })).toContain("RESOLVED acceptance-drift");
+  });
+});
