@@ -4,10 +4,13 @@
  * - speedup: tok/s over the baseline's (off for greedy, off sampling for sampling), same prompts.
  * - ITL p50/p99: gaps between consecutive streamed chunks (a step's accepted tokens arrive together,
  *   as in vLLM's benchmark); TPOT: (wall - time to first token) / (tokens - 1), mean over prompts.
- * - theoretical bound: mean acceptance length x (off's verify ms per token) / (draft ms + verify ms
- *   per step), i.e. the speedup if the engine spent nothing outside the two models; share = speedup / bound.
+ * - bound: the speedup over off predicted from the cost curve measured before and apart from the runs
+ *   (bench/costs.ts) and this run's per-position acceptance: tau * T_off / (draft(k) + T(k + 1)), T_off off's cost per token, tau the
+ *   expected tokens per step; share = measured speedup / bound. Sampled configs are compared with
+ *   off sampling, whose cost is the same T(1).
  */
-import type { GenerateResult, StepRecord } from "../engine";
+import type { GenerateResult, SpecConfigInput, StepRecord } from "../engine";
+import { speedupBound, type CostCurve } from "./costs";
 
 /** A greedy lossless run whose tokens differ from off's: where, and off's top-2 log-prob margin there. */
 export interface Divergence {
@@ -40,6 +43,8 @@ export interface Row {
   verifyMsPerStep: number;
   overheadMsPerStep: number;
   peakKvBytes: number;
+  /** Expected tokens per step from per-position acceptance (tau). */
+  expectedTokensPerStep: number;
   theoreticalBound: number;
   shareOfBound: number;
   /** Prompts whose tokens equal the baseline's, out of all prompts (null for sampled runs). */
@@ -54,9 +59,17 @@ export function percentile(sorted: number[], p: number): number {
 
 const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
 
+/** Distinct draft tokens in a step's paths (a tree's nodes; shared prefixes count once). */
+function trieNodes(paths: { tokens: number[] }[]): number {
+  const seen = new Set<string>();
+  for (const p of paths) for (let d = 1; d <= p.tokens.length; d++) seen.add(p.tokens.slice(0, d).join(","));
+  return seen.size;
+}
+
 export function summarise(
-  configs: { label: string; baseline: string; params: { temperature?: number } }[],
+  configs: { label: string; baseline: string; params: { temperature?: number }; config: SpecConfigInput }[],
   samples: Map<string, RunSample[]>,
+  costs: CostCurve,
 ): Row[] {
   const base = (label: string) => {
     const runs = samples.get(label)!;
@@ -83,11 +96,16 @@ export function summarise(
       (r.wallMs - r.result.timings.firstTokenMs) / (r.result.tokens.length - 1)));
     const draftMs = mean(me.steps.map((s) => s.timings.draftMs));
     const verifyMs = mean(me.steps.map((s) => s.timings.verifyMs));
-    const offVerifyPerToken = mean(baseline.steps.map((s) => s.timings.verifyMs));
     const mal = me.steps.length ? me.tokens / me.steps.length : 0;
-    const bound = c.label === c.baseline ? 1 : (mal * offVerifyPerToken) / (draftMs + verifyMs);
     const speedup = me.tps / baseline.tps;
     const sampled = (c.params.temperature ?? 0) > 0;
+    const proposer = c.config.proposer ?? "off";
+    const k = proposer === "tree" ? (c.config.tree?.depth ?? 4) : (c.config.kMax ?? 4);
+    const predicted = c.label === c.baseline ? null : speedupBound(costs, {
+      proposer, k, greedyDraft: !sampled, perPosition,
+      meanNodes: mean(me.steps.map((s) => trieNodes(s.paths))),
+    });
+    const bound = c.label === c.baseline ? 1 : predicted?.bound ?? NaN;
     const identical = sampled ? null : me.runs.filter((r, i) =>
       r.result.tokens.map((t) => t.id).join() === baseline.runs[i].result.tokens.map((t) => t.id).join()).length;
     return {
@@ -106,6 +124,7 @@ export function summarise(
       verifyMsPerStep: verifyMs,
       overheadMsPerStep: mean(me.steps.map((s) => s.timings.overheadMs)),
       peakKvBytes: Math.max(0, ...me.steps.map((s) => s.kvBytes.target + s.kvBytes.draft)),
+      expectedTokensPerStep: predicted?.tau ?? 1,
       theoreticalBound: bound,
       shareOfBound: speedup / bound,
       identicalToBaseline: identical,
@@ -115,21 +134,24 @@ export function summarise(
 
 export function toMarkdown(out: {
   measuredAt: string;
-  machine: { cpus: number; node: string; threads: number };
+  machine: { cpus: number; node: string; sessions: unknown; loadBefore: number[]; loadAfter: number[] };
+  costsMarkdown: string;
   peakRssMiB: number;
   workloads: { workload: string; prompts: number; maxTokens: number; rows: Row[]; divergences: Divergence[] }[];
 }): string {
   const f = (x: number, d = 2) => x.toFixed(d);
   const lines = [
-    `Measured ${out.measuredAt} on ${out.machine.cpus} CPU cores, Node ${out.machine.node}, ${out.machine.threads} onnxruntime thread(s) per session; peak RSS ${f(out.peakRssMiB, 0)} MiB.`,
+    `Measured ${out.measuredAt} on ${out.machine.cpus} CPU cores, Node ${out.machine.node}; load average ${out.machine.loadBefore.map((x) => f(x)).join(" ")} before, ${out.machine.loadAfter.map((x) => f(x)).join(" ")} after; peak RSS ${f(out.peakRssMiB, 0)} MiB.`,
+    `Sessions: \`${JSON.stringify(out.machine.sessions)}\``,
     "",
+    out.costsMarkdown,
   ];
   for (const w of out.workloads) {
     lines.push(`### ${w.workload} (${w.prompts} prompts x ${w.maxTokens} new tokens)`, "");
-    lines.push("| config | tok/s | speedup | accept rate | mean accept len | per-position | ITL p50 / p99 ms | TPOT ms | draft / verify / other ms per step | peak KV KiB | bound | share of bound | same tokens as baseline |");
-    lines.push("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    lines.push("| config | tok/s | speedup | accept rate | mean accept len | per-position | ITL p50 / p99 ms | TPOT ms | draft / verify / other ms per step | peak KV KiB | expected tokens/step | bound | share of bound | same tokens as baseline |");
+    lines.push("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     for (const r of w.rows) {
-      lines.push(`| ${r.label} | ${f(r.tokensPerSecond, 1)} | ${f(r.speedup)}x vs ${r.baseline} | ${f(r.acceptanceRate)} | ${f(r.meanAcceptanceLength)} | ${r.perPositionAcceptance.map((p) => f(p)).join(" ") || "-"} | ${f(r.itlP50Ms, 1)} / ${f(r.itlP99Ms, 1)} | ${f(r.tpotMs)} | ${f(r.draftMsPerStep)} / ${f(r.verifyMsPerStep)} / ${f(r.overheadMsPerStep)} | ${f(r.peakKvBytes / 1024, 0)} | ${f(r.theoreticalBound)}x | ${f(r.shareOfBound * 100, 0)}% | ${r.identicalToBaseline === null ? "n/a (sampled)" : `${r.identicalToBaseline}/${w.prompts}`} |`);
+      lines.push(`| ${r.label} | ${f(r.tokensPerSecond, 1)} | ${f(r.speedup)}x vs ${r.baseline} | ${f(r.acceptanceRate)} | ${f(r.meanAcceptanceLength)} | ${r.perPositionAcceptance.map((p) => f(p)).join(" ") || "-"} | ${f(r.itlP50Ms, 1)} / ${f(r.itlP99Ms, 1)} | ${f(r.tpotMs)} | ${f(r.draftMsPerStep)} / ${f(r.verifyMsPerStep)} / ${f(r.overheadMsPerStep)} | ${f(r.peakKvBytes / 1024, 0)} | ${f(r.expectedTokensPerStep)} | ${f(r.theoreticalBound)}x | ${f(r.shareOfBound * 100, 0)}% | ${r.identicalToBaseline === null ? "n/a (sampled)" : `${r.identicalToBaseline}/${w.prompts}`} |`);
     }
     lines.push("");
     for (const d of w.divergences) {

@@ -2,14 +2,18 @@
  * npm run bench [-- --prompts 32 --max-tokens 128 --quick]
  * Runs every configuration on the shipped pair, single request, CPU, interleaved per prompt after a
  * warm-up so that drift on the machine hits all of them alike. Reports throughput and the speedup
- * over off, acceptance, latency, memory, and the theoretical speedup bound with the share achieved.
+ * over off, acceptance, latency, memory, and the speedup bound predicted from a cost curve measured
+ * before the runs (bench/costs.ts) with the share achieved. The load average is recorded with it:
+ * on a shared machine, compare ratios from one run, not absolute figures across runs.
  * Writes bench/results/latest.json and bench/results/latest.md.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
+import { cpus, loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import { SpecEngine } from "../engine";
 import type { GenerateParams, SpecConfigInput, StepRecord } from "../engine";
 import { inDomain, repetition, type Workload } from "./workloads";
+import { costsMarkdown, measureCosts } from "./costs";
 import { summarise, toMarkdown, type Divergence, type RunSample } from "./report";
 
 interface BenchConfig {
@@ -27,6 +31,8 @@ export const CONFIGS: BenchConfig[] = [
   // greedy: lossless, every output must equal off's
   { label: "off", config: { proposer: "off" }, params: GREEDY, baseline: "off" },
   { label: "draft-model k=4", config: { proposer: "draft-model", kMax: 4 }, params: GREEDY, baseline: "off" },
+  { label: "draft-model k=6", config: { proposer: "draft-model", kMax: 6 }, params: GREEDY, baseline: "off" },
+  { label: "draft-model k=8", config: { proposer: "draft-model", kMax: 8 }, params: GREEDY, baseline: "off" },
   { label: "draft-model adaptive k<=6", config: { proposer: "draft-model", kMax: 6, adaptiveK: true, draftConfidence: 0.25 }, params: GREEDY, baseline: "off" },
   { label: "draft-model window 4+32", config: { proposer: "draft-model", kMax: 4, draftWindow: { sink: 4, recent: 32 } }, params: GREEDY, baseline: "off" },
   { label: "tree 2x4", config: { proposer: "tree", kMax: 4, tree: { width: 2, depth: 4, branchMinProb: 0.3 } }, params: GREEDY, baseline: "off" },
@@ -87,15 +93,19 @@ async function main(): Promise<void> {
     options: {
       prompts: { type: "string", default: "32" },
       "max-tokens": { type: "string", default: "128" },
-      threads: { type: "string", default: "1" },
+      threads: { type: "string" },
       only: { type: "string" },
+      "cost-runs": { type: "string", default: "40" },
     },
   });
   const count = Number(values.prompts);
   const maxTokens = Number(values["max-tokens"]);
-  const threads = Number(values.threads);
   const configs = values.only ? CONFIGS.filter((c) => values.only!.split(",").includes(c.label) || c.label === c.baseline) : CONFIGS;
-  const engine = await SpecEngine.load({ threads });
+  const loadBefore = loadavg();
+  // --threads N sets both sessions (the engine's per-model defaults otherwise).
+  const engine = await SpecEngine.load(values.threads ? { threads: Number(values.threads) } : {});
+  const costs = await measureCosts(engine, 9, 8, Number(values["cost-runs"]));
+  process.stderr.write(costsMarkdown(costs));
   const workloads: Workload[] = [inDomain(count, maxTokens), repetition(count, maxTokens)];
 
   // Warm-up: every configuration once, so session initialisation and JIT are out of the figures.
@@ -114,12 +124,14 @@ async function main(): Promise<void> {
     }
     process.stderr.write("\n");
     const divergences = await explainDivergences(engine, workload, configs, samples);
-    report.push({ workload: workload.name, prompts: workload.prompts.length, maxTokens: workload.maxTokens, rows: summarise(configs, samples), divergences });
+    report.push({ workload: workload.name, prompts: workload.prompts.length, maxTokens: workload.maxTokens, rows: summarise(configs, samples, costs), divergences });
   }
 
   const out = {
     measuredAt: new Date().toISOString(),
-    machine: { cpus: (await import("node:os")).cpus().length, node: process.version, threads },
+    machine: { cpus: cpus().length, node: process.version, sessions: engine.sessionInfo(), loadBefore, loadAfter: loadavg() },
+    costs,
+    costsMarkdown: costsMarkdown(costs),
     models: engine.modelIds,
     peakRssMiB: process.resourceUsage().maxRSS / 1024,
     workloads: report,

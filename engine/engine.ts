@@ -8,7 +8,7 @@ import { ChatTemplate } from "./chat";
 import { checkRequest, generateSteps, type EngineModels } from "./generate";
 import { SpecConfigError, isValidatedSpecConfig, mergeSpecConfig, pickSpecConfigFields, DEFAULT_SPEC_CONFIG, type SpecConfig } from "./config";
 import { RequestError } from "./errors";
-import type { RuntimeOptions, SessionRuntime } from "./runtime/causal-lm";
+import type { CausalLM, RuntimeOptions, SessionRuntime } from "./runtime/causal-lm";
 import type { ModelId } from "./runtime/model-folder";
 import { TextTokenizer } from "./tokenizer";
 import {
@@ -46,6 +46,46 @@ export interface EngineOptions extends RuntimeOptions {
   targetDir?: string;
   /** null runs without a draft model (ngram and off only). */
   draftDir?: string | null;
+  /** Session settings of the target (threads / spinning here override the shared ones above). */
+  target?: RuntimeOptions;
+  /** Session settings of the draft. */
+  draft?: RuntimeOptions;
+}
+
+/**
+ * Per-model session settings (bench/results/sessions.md measures the alternatives). The target is
+ * bound by its weights' memory traffic and gains from a second thread; the draft (2M parameters, a
+ * pass well under a millisecond) loses more to waking a worker than it gains, so it runs on one.
+ * Spinning stays off on both: the idle session's spinning workers would take the cores the other
+ * session is running on. off uses the same target session, so its comparison stays fair.
+ * SPECLENS_TARGET_THREADS / SPECLENS_DRAFT_THREADS / SPECLENS_TARGET_SPIN override them.
+ */
+export const DEFAULT_SESSIONS: { target: Required<Pick<RuntimeOptions, "threads" | "spinning">>; draft: Required<Pick<RuntimeOptions, "threads" | "spinning">> } = {
+  target: { threads: 2, spinning: false },
+  draft: { threads: 1, spinning: false },
+};
+
+function envNumber(name: string): number | undefined {
+  const v = process.env[name];
+  return v === undefined || v === "" ? undefined : Number(v);
+}
+
+/** The session settings a load uses: explicit per-model options, then shared ones, then env, then defaults. */
+export function sessionSettings(options: EngineOptions): { target: RuntimeOptions; draft: RuntimeOptions } {
+  const env = process.env;
+  const shared = { executionProvider: options.executionProvider, profilePrefix: options.profilePrefix };
+  return {
+    target: {
+      ...shared,
+      threads: options.target?.threads ?? options.threads ?? envNumber("SPECLENS_TARGET_THREADS") ?? DEFAULT_SESSIONS.target.threads,
+      spinning: options.target?.spinning ?? options.spinning ?? (env.SPECLENS_TARGET_SPIN ? env.SPECLENS_TARGET_SPIN === "1" : DEFAULT_SESSIONS.target.spinning),
+    },
+    draft: {
+      ...shared,
+      threads: options.draft?.threads ?? options.threads ?? envNumber("SPECLENS_DRAFT_THREADS") ?? DEFAULT_SESSIONS.draft.threads,
+      spinning: options.draft?.spinning ?? options.spinning ?? DEFAULT_SESSIONS.draft.spinning,
+    },
+  };
 }
 
 export class SpecEngine {
@@ -59,12 +99,13 @@ export class SpecEngine {
     const env = process.env;
     const targetDir = resolve(options.targetDir ?? env.SPECLENS_TARGET_DIR ?? DEFAULT_TARGET_DIR);
     const draftDir = options.draftDir === null ? null : resolve(options.draftDir ?? env.SPECLENS_DRAFT_DIR ?? DEFAULT_DRAFT_DIR);
+    const settings = sessionSettings(options);
     // Loaded here, not at the top: importing the engine's face (for its schema, types or attribute
     // names) must not load onnxruntime's native binding.
     const { CausalLM } = await import("./runtime/causal-lm");
     const [target, draft] = await Promise.all([
-      CausalLM.load(targetDir, options),
-      draftDir ? CausalLM.load(draftDir, options) : Promise.resolve(null),
+      CausalLM.load(targetDir, settings.target),
+      draftDir ? CausalLM.load(draftDir, settings.draft) : Promise.resolve(null),
     ]);
     if (draft && draft.vocabSize !== target.vocabSize) {
       throw new Error(`draft vocabulary (${draft.vocabSize}) differs from the target's (${target.vocabSize})`);
@@ -85,6 +126,12 @@ export class SpecEngine {
   runtime(): EngineRuntime {
     const { target, draft } = this.models;
     return { ...target.runtime, node: process.versions.node, draft: draft ? draft.runtime : null };
+  }
+
+  /** The session settings and graph features each model runs with (recorded with every figure). */
+  sessionInfo(): { target: CausalLM["settings"] & { graph: CausalLM["features"] }; draft: (CausalLM["settings"] & { graph: CausalLM["features"] }) | null } {
+    const describe = (m: CausalLM) => ({ ...m.settings, graph: m.features });
+    return { target: describe(this.models.target), draft: this.models.draft ? describe(this.models.draft) : null };
   }
 
   get tokenizer(): TextTokenizer {
@@ -127,4 +174,13 @@ export class SpecEngine {
   async dispose(): Promise<void> {
     await Promise.all([this.models.target.release(), this.models.draft?.release()]);
   }
+}
+
+/**
+ * One model folder as a CausalLM, for the benches and tools that time or compare single models.
+ * onnxruntime's binding is imported here, on first use, not when the engine's face is imported.
+ */
+export async function loadCausalLM(dir: string, options: RuntimeOptions = {}): Promise<CausalLM> {
+  const { CausalLM } = await import("./runtime/causal-lm");
+  return CausalLM.load(dir, options);
 }

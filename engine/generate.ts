@@ -14,6 +14,7 @@ import type { Proposer } from "./proposers";
 import { createRng, type Rng } from "./rng";
 import type { CausalLM } from "./runtime/causal-lm";
 import type { KvCache } from "./runtime/kv-cache";
+import { verifyPass } from "./runtime/target-pass";
 import { logSoftmaxAt, processedProbs, topLogSoftmax, type SamplingParams } from "./sampling";
 import { Detokenizer } from "./detokenizer";
 import { AdaptiveK, SpecStats, stepCounts } from "./stats";
@@ -82,30 +83,24 @@ export async function* generateSteps(
         : { paths: [] };
       const draftMs = performance.now() - stepStart;
 
-      // Verify every path in one target pass: batch rows share the cached prefix.
+      // Verify every path in one target pass (a tree mask or batch rows; runtime/target-pass.ts).
       const paths = proposal.paths;
       const depth = Math.max(0, ...paths.map((p) => p.tokens.length));
       const last = committed[committed.length - 1];
-      const rows = (paths.length > 0 ? paths : [{ tokens: [] as number[] }]).map((p) =>
-        [last, ...p.tokens, ...new Array(depth - p.tokens.length).fill(tokenizer.eosId)]);
-      const cachedBefore = cache.length;
-      cache = cache.repeatRow0(rows.length);
       const verifyStart = performance.now();
-      const pass = await target.forward(rows, cache, committed.length - 1);
-      cache = pass.cache;
+      const pass = await verifyPass(target, cache, last, paths, committed.length - 1, tokenizer.eosId);
       const verifyMs = performance.now() - verifyStart;
 
       const vocab = target.vocabSize;
-      const seq = depth + 1;
       const dist = (r: number, pos: number) =>
-        processedProbs(pass.out.logits, (r * seq + pos) * vocab, vocab, sampling, bannedAt(position + pos));
+        processedProbs(pass.logits, pass.offset(r, pos), vocab, sampling, bannedAt(position + pos));
       const verdict = verifyPaths(paths, dist, { mode, lossyThreshold: config.lossyThreshold, sampled, rng, position });
 
-      // Roll back the target cache to the committed prefix of the winning row.
+      // Roll back the target cache to the committed prefix of the winning path.
       const row = Math.max(0, verdict.pathIndex);
-      const keep = cachedBefore + 1 + verdict.accepted;
-      const lengthBefore = cache.length;
-      cache = cache.selectRow(row, keep);
+      const lengthBefore = pass.lengthAfterPass;
+      cache = pass.keep(row, verdict.accepted);
+      const keep = cache.length;
 
       const chosen = paths[row]?.tokens ?? [];
       const newTokens: { id: number; origin: TokenOrigin; prob: number; pos: number; draftProb: number | null; targetChoice: TargetChoice }[] = [];
@@ -122,12 +117,12 @@ export async function* generateSteps(
       for (const t of newTokens) {
         processed++;
         if (t.id === tokenizer.eosId && !params.ignoreEos) { finishReason = "eos"; break; }
-        const offset = (row * seq + t.pos) * vocab;
+        const offset = pass.offset(row, t.pos);
         const token: OutputToken = {
           id: t.id, text: tokenizer.tokenText(t.id), origin: t.origin, prob: t.prob, draftProb: t.draftProb, targetChoice: t.targetChoice, step: index,
-          logprob: logSoftmaxAt(pass.out.logits, offset, vocab, t.id),
+          logprob: logSoftmaxAt(pass.logits, offset, vocab, t.id),
           topLogprobs: params.topLogprobs > 0
-            ? topLogSoftmax(pass.out.logits, offset, vocab, params.topLogprobs).map((a) => ({ ...a, text: tokenizer.tokenText(a.id) }))
+            ? topLogSoftmax(pass.logits, offset, vocab, params.topLogprobs).map((a) => ({ ...a, text: tokenizer.tokenText(a.id) }))
             : [],
         };
         output.push(token);

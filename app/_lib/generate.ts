@@ -2,6 +2,7 @@ import "server-only";
 import { z } from "zod";
 import { formatModelId } from "@/engine";
 import { DEFAULT_PARAMS, type GenerateParams, type GenerateResult, type SpecConfig } from "@/engine";
+import { stopSchema } from "./serving/limits";
 import { applySpecOverrides, pickSpecOverrides, specOverridesShape } from "./spec-config";
 
 /**
@@ -18,7 +19,7 @@ export const generateBodySchema = z.strictObject({
   top_p: z.number().gt(0).max(1).default(1),
   top_k: z.number().int().min(0).default(0),
   seed: z.number().int().min(0).max(2 ** 31 - 1).default(0),
-  stop: z.union([z.string().min(1), z.array(z.string().min(1)).max(8)]).optional(),
+  stop: stopSchema.optional(),
   time_budget_ms: z.number().int().min(0).default(0),
   top_logprobs: z.number().int().min(0).max(20).default(0),
   config: z.union([z.string().min(1).max(64), z.number().int().min(1)]).optional(),

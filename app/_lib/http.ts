@@ -54,10 +54,48 @@ export function zodErrorResponse(error: ZodError): Response {
   return errorResponse(400, describeZodError(error), { param: path.length > 0 ? path.join(".") : null });
 }
 
-/** The request body as JSON, or a 400 response saying it is not. */
+/** SPECLENS_MAX_BODY_BYTES: the largest JSON request body accepted (default 1 MiB). */
+export function maxBodyBytes(): number {
+  const raw = process.env.SPECLENS_MAX_BODY_BYTES;
+  const value = raw === undefined || raw.trim() === "" ? 1024 * 1024 : Number(raw);
+  return Number.isInteger(value) && value > 0 ? value : 1024 * 1024;
+}
+
+function tooLarge(limit: number): Response {
+  return errorResponse(413, `body: larger than the limit of ${limit} bytes (SPECLENS_MAX_BODY_BYTES)`, { code: "body_too_large" });
+}
+
+/**
+ * The request body as UTF-8 text, or 413 past the size limit: refused from Content-Length before
+ * reading when it says so, and counted while reading otherwise (a chunked body has no length).
+ */
+export async function readBodyText(request: Request): Promise<{ ok: true; text: string } | { ok: false; response: Response }> {
+  const limit = maxBodyBytes();
+  const declared = Number(request.headers.get("content-length"));
+  if (Number.isFinite(declared) && declared > limit) return { ok: false, response: tooLarge(limit) };
+  if (!request.body) return { ok: true, text: "" };
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > limit) {
+      await reader.cancel().catch(() => undefined);
+      return { ok: false, response: tooLarge(limit) };
+    }
+    chunks.push(value);
+  }
+  return { ok: true, text: Buffer.concat(chunks).toString("utf8") };
+}
+
+/** The request body as JSON, or a 400 response saying it is not (413 past the size limit). */
 export async function readJsonBody(request: Request): Promise<{ ok: true; body: unknown } | { ok: false; response: Response }> {
+  const read = await readBodyText(request);
+  if (!read.ok) return read;
   try {
-    return { ok: true, body: await request.json() };
+    return { ok: true, body: JSON.parse(read.text) };
   } catch {
     return { ok: false, response: errorResponse(400, "body: not valid JSON") };
   }

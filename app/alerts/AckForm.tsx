@@ -13,7 +13,7 @@ export function AckForm({ alertId }: { alertId: number }) {
     event.preventDefault();
     setBusy(true);
     setError(null);
-    const response = await fetch(`/api/alerts/${alertId}/ack`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ note, by: "dashboard" }) });
+    const response = await fetch(`/api/alerts/${alertId}/ack`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ note }) });
     setBusy(false);
     if (!response.ok) {
       const body = (await response.json().catch(() => null)) as { error?: { message?: string } } | null;

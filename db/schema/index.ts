@@ -4,3 +4,5 @@ export * from "./spans";
 export * from "./generations";
 export * from "./configs";
 export * from "./alerts";
+export * from "./auth";
+export * from "./inflight";

@@ -3,8 +3,10 @@ import { resourceFromAttributes } from "@opentelemetry/resources";
 import { BatchSpanProcessor, type SpanProcessor } from "@opentelemetry/sdk-trace-base";
 import { NodeTracerProvider } from "@opentelemetry/sdk-trace-node";
 import { getDatabase } from "../client";
+import { recoverInterrupted } from "./inflight";
+import { RedactingSpanProcessor, redactionRulesFromEnv } from "./redact";
 import { startRetention, retentionFromEnv } from "./retention";
-import { setActiveProcessor } from "./runtime";
+import { noteInterruptedAtStart, setActiveProcessor } from "./runtime";
 import { SqliteSpanProcessor } from "./sqlite-processor";
 
 export interface TracingHandle {
@@ -19,6 +21,8 @@ export interface TracingHandle {
  * variable) is set. Spans leave this process the same way to both.
  */
 export async function startTracing(serviceVersion: string, env: NodeJS.ProcessEnv = process.env): Promise<TracingHandle> {
+  // Read first: a bad redaction setting must stop the start, before any span could be written unmasked.
+  const redaction = redactionRulesFromEnv(env);
   const processor = new SqliteSpanProcessor({
     database: () => getDatabase().sqlite,
     accept: env.SPECLENS_TRACE_ALL_SPANS === "1" ? () => true : undefined,
@@ -38,10 +42,19 @@ export async function startTracing(serviceVersion: string, env: NodeJS.ProcessEn
     }),
     // A step span carries ~40 attributes; leave headroom over the SDK's default limit of 128.
     spanLimits: { attributeCountLimit: 512 },
-    spanProcessors: processors,
+    // Redaction sits in front of both exporters, so SQLite and OTLP receive the same masked spans.
+    spanProcessors: redaction.length > 0 ? [new RedactingSpanProcessor(redaction, processors)] : processors,
   });
   provider.register();
   setActiveProcessor(processor, otlpEndpoint);
+  try {
+    const node = env.SPECLENS_NODE || hostname();
+    const recovered = recoverInterrupted(getDatabase().sqlite, { node });
+    noteInterruptedAtStart(recovered.length);
+    if (recovered.length > 0) console.warn(`[speclens] ${recovered.length} request(s) were running when the server last stopped: stored as interrupted`);
+  } catch (error) {
+    console.error("[speclens] could not recover interrupted requests (retried at the next start):", error);
+  }
   const retention = startRetention(() => getDatabase().sqlite, retentionFromEnv(env));
 
   let stopping: Promise<void> | null = null;

@@ -17,12 +17,14 @@ interface TracingState {
   processor: SqliteSpanProcessor | null;
   otlpEndpoint: string | null;
   ingest: IngestStats;
+  /** Requests found in flight at start-up from a process that died, stored as `interrupted`. */
+  interruptedAtStart: number;
 }
 
 const holder = globalThis as typeof globalThis & { __speclensTracing?: TracingState };
 
 function state(): TracingState {
-  holder.__speclensTracing ??= { processor: null, otlpEndpoint: null, ingest: { accepted: 0, rejected: 0, spans: 0, lastError: null } };
+  holder.__speclensTracing ??= { processor: null, otlpEndpoint: null, ingest: { accepted: 0, rejected: 0, spans: 0, lastError: null }, interruptedAtStart: 0 };
   return holder.__speclensTracing;
 }
 
@@ -33,6 +35,10 @@ export function setActiveProcessor(processor: SqliteSpanProcessor | null, otlpEn
 
 export function activeProcessor(): SqliteSpanProcessor | null {
   return state().processor;
+}
+
+export function noteInterruptedAtStart(count: number): void {
+  state().interruptedAtStart += count;
 }
 
 export function ingestStats(): IngestStats {
@@ -49,9 +55,10 @@ export interface TracingReport {
   otlpEndpoint: string | null;
   exporter: ProcessorStats | null;
   ingest: IngestStats;
+  interruptedAtStart: number;
 }
 
 export function tracingReport(): TracingReport {
   const s = state();
-  return { enabled: s.processor !== null, otlpEndpoint: s.otlpEndpoint, exporter: s.processor?.stats() ?? null, ingest: { ...s.ingest } };
+  return { enabled: s.processor !== null, otlpEndpoint: s.otlpEndpoint, exporter: s.processor?.stats() ?? null, ingest: { ...s.ingest }, interruptedAtStart: s.interruptedAtStart };
 }

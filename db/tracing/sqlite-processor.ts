@@ -1,7 +1,9 @@
 import type Database from "better-sqlite3";
 import type { Context } from "@opentelemetry/api";
 import type { ReadableSpan, Span, SpanProcessor } from "@opentelemetry/sdk-trace-base";
-import { fromReadableSpan } from "./span-record";
+import { A } from "@/engine";
+import { recordInflight } from "./inflight";
+import { fromReadableSpan, hrTimeToNs, nodeOf, type AttributeMap } from "./span-record";
 import { writeSpans } from "./store";
 
 /*
@@ -32,6 +34,8 @@ export interface SqliteProcessorOptions {
   accept?: (span: ReadableSpan) => boolean;
   /** Where failures are reported (console.error by default). */
   log?: (message: string, error?: unknown) => void;
+  /** Longest wait between retries of a failing write (the wait doubles from flushIntervalMs). */
+  maxRetryDelayMs?: number;
 }
 
 export interface ProcessorStats {
@@ -54,6 +58,12 @@ export interface ProcessorStats {
   writeMs: number;
   lastError: string | null;
   lastErrorAt: string | null;
+  /** Write failures in a row (0 once a write succeeds); the retry delay doubles with each. */
+  consecutiveFailures: number;
+  retryDelayMs: number;
+  /** In-flight markers written at request start (see db/tracing/inflight.ts), and those that failed. */
+  inflightMarked: number;
+  inflightFailures: number;
 }
 
 const defaultAccept = (span: ReadableSpan) => span.instrumentationScope.name.startsWith("speclens");
@@ -64,7 +74,8 @@ export class SqliteSpanProcessor implements SpanProcessor {
   private closed = false;
   private readonly counters: Omit<ProcessorStats, "queued"> = {
     exported: 0, duplicates: 0, batches: 0, failures: 0, dropped: 0, ignored: 0, backpressureFlushes: 0,
-    peakQueued: 0, writeMs: 0, lastError: null, lastErrorAt: null,
+    peakQueued: 0, writeMs: 0, lastError: null, lastErrorAt: null, consecutiveFailures: 0, retryDelayMs: 0,
+    inflightMarked: 0, inflightFailures: 0,
   };
   private readonly maxBatchSize: number;
   private readonly maxQueueSize: number;
@@ -72,6 +83,7 @@ export class SqliteSpanProcessor implements SpanProcessor {
   private readonly flushIntervalMs: number;
   private readonly accept: (span: ReadableSpan) => boolean;
   private readonly log: (message: string, error?: unknown) => void;
+  private readonly maxRetryDelayMs: number;
 
   constructor(private readonly options: SqliteProcessorOptions) {
     this.maxBatchSize = options.maxBatchSize ?? 512;
@@ -80,9 +92,32 @@ export class SqliteSpanProcessor implements SpanProcessor {
     this.flushIntervalMs = options.flushIntervalMs ?? 200;
     this.accept = options.accept ?? defaultAccept;
     this.log = options.log ?? ((message, error) => console.error(`[speclens] ${message}`, error ?? ""));
+    this.maxRetryDelayMs = options.maxRetryDelayMs ?? 10_000;
   }
 
-  onStart(_span: Span, _parentContext: Context): void {}
+  /**
+   * A request span starting: mark it in flight, so that a crash before it is stored leaves a trace of it
+   * (recovered as `interrupted` at the next start). A failed marker is counted, never thrown.
+   */
+  onStart(span: Span, _parentContext: Context): void {
+    if (span.parentSpanContext || !this.accept(span as unknown as ReadableSpan)) return;
+    const attributes = span.attributes as AttributeMap;
+    if (typeof attributes[A.operation] !== "string" || !(A.prompt in attributes)) return;
+    const context = span.spanContext();
+    const resource = span.resource.attributes as AttributeMap;
+    try {
+      recordInflight(this.options.database(), {
+        traceId: context.traceId, spanId: context.spanId, node: nodeOf(resource), pid: process.pid, name: span.name,
+        startNs: hrTimeToNs(span.startTime), scope: span.instrumentationScope.name, attributes: { ...attributes }, resource,
+      });
+      this.counters.inflightMarked += 1;
+    } catch (error) {
+      this.counters.inflightFailures += 1;
+      this.counters.lastError = error instanceof Error ? error.message : String(error);
+      this.counters.lastErrorAt = new Date().toISOString();
+      this.log("could not mark a request in flight (it is still traced when it ends)", error);
+    }
+  }
 
   onEnd(span: ReadableSpan): void {
     if (!this.accept(span)) {
@@ -91,10 +126,14 @@ export class SqliteSpanProcessor implements SpanProcessor {
     }
     this.queue.push(span);
     this.counters.peakQueued = Math.max(this.counters.peakQueued, this.queue.length);
-    if (this.closed || this.queue.length >= this.maxQueueSize) {
+    // While the database refuses writes, a synchronous flush per span would block on busy_timeout every
+    // time: leave it to the retry timer (the hard limit still bounds memory).
+    const backpressure = this.queue.length >= this.maxQueueSize && this.counters.consecutiveFailures === 0;
+    if (this.closed || backpressure) {
       if (!this.closed) this.counters.backpressureFlushes += 1;
       this.flushNow();
     } else {
+      if (this.queue.length >= this.maxQueueSize) this.shedOverflow();
       this.schedule();
     }
   }
@@ -118,10 +157,15 @@ export class SqliteSpanProcessor implements SpanProcessor {
   private schedule(): void {
     if (this.timer) return;
     // Unref'd: a pending flush must not keep a CLI or test process alive; shutdown flushes the rest.
+    // While writes fail (locked or full database) the wait doubles up to maxRetryDelayMs.
+    const delay = this.counters.consecutiveFailures === 0
+      ? this.flushIntervalMs
+      : Math.min(this.maxRetryDelayMs, this.flushIntervalMs * 2 ** Math.min(this.counters.consecutiveFailures, 16));
+    this.counters.retryDelayMs = this.counters.consecutiveFailures === 0 ? 0 : delay;
     this.timer = setTimeout(() => {
       this.timer = null;
       this.flushNow();
-    }, this.flushIntervalMs);
+    }, delay);
     this.timer.unref();
   }
 
@@ -149,9 +193,12 @@ export class SqliteSpanProcessor implements SpanProcessor {
       this.counters.exported += result.written;
       this.counters.duplicates += result.duplicates;
       this.counters.batches += 1;
+      this.counters.consecutiveFailures = 0;
+      this.counters.retryDelayMs = 0;
       return true;
     } catch (error) {
       this.counters.failures += 1;
+      this.counters.consecutiveFailures += 1;
       this.counters.lastError = error instanceof Error ? error.message : String(error);
       this.counters.lastErrorAt = new Date().toISOString();
       this.log(`trace export failed (${batch.length} spans kept for retry)`, error);

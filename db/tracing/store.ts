@@ -61,6 +61,7 @@ interface Statements {
   positions: Database.Statement;
   stepsBefore: Database.Statement;
   laterStep: Database.Statement;
+  inflightDone: Database.Statement;
   write: Database.Transaction<(records: SpanRecord[]) => WriteResult>;
 }
 
@@ -97,6 +98,9 @@ function statementsFor(sqlite: Database.Database): Statements {
       `SELECT count(*) AS n, coalesce(sum(emitted), 0) AS tokens FROM steps WHERE trace_id = ? AND step_index < ?`,
     ),
     laterStep: sqlite.prepare(`SELECT 1 FROM steps WHERE trace_id = ? AND step_index > ? LIMIT 1`),
+    // A stored request is no longer in flight (db/tracing/inflight.ts); same transaction, so a crash
+    // leaves either the in-flight row or the request, never neither.
+    inflightDone: sqlite.prepare(`DELETE FROM requests_inflight WHERE trace_id = ?`),
   } as Statements;
   s.write = sqlite.transaction((records: SpanRecord[]) => writeAll(s, records));
   cache.set(sqlite, s);
@@ -146,7 +150,10 @@ function writeAll(s: Statements, records: SpanRecord[]): WriteResult {
     for (const e of r.events) s.event.run(r.traceId, r.spanId, e.name, e.timeNs, jsonText(e.attributes));
     const derived = deriveRows(r);
     if (derived.kind !== "none") touched.add(r.traceId);
-    if (derived.kind === "request") s.request.run(row(REQUEST_COLUMNS, derived.request));
+    if (derived.kind === "request") {
+      s.request.run(row(REQUEST_COLUMNS, derived.request));
+      s.inflightDone.run(r.traceId);
+    }
     if (derived.kind === "step") {
       const { step, tokens } = derived;
       const first = nextPosition(s, cursor, renumber, r.traceId, step.stepIndex);

@@ -1,7 +1,8 @@
 /**
  * draft-model (chain): the draft model proposes k tokens autoregressively. Greedy and lossy runs take
  * the draft's argmax; lossless sampling draws from the draft's processed distribution and hands that
- * distribution to the verifier. Drafting stops early when the draft's probability for its own token
+ * distribution to the verifier. Greedy drafts run in one onnxruntime call on graphs with the drafting
+ * loop (export_fused.py --draft-loop); sampled drafts and banned tokens take the per-token path. Drafting stops early when the draft's probability for its own token
  * falls below `confidence`.
  */
 import { argmax, processedProbs, sample } from "../sampling";
@@ -18,6 +19,18 @@ export class DraftModelProposer implements Proposer {
   ) {}
 
   async propose(input: ProposeInput): Promise<Proposal> {
+    // Greedy drafts without banned tokens: all k tokens in one onnxruntime call when the graph can.
+    if (!input.sampled && noBans(input) && this.state.canDraftInGraph) {
+      const { tokens, probs } = await this.state.syncAndDraft(input.tokens, input.k);
+      const path: DraftPath = { tokens: [], draftProbs: [], draftDists: [] };
+      for (let i = 0; i < tokens.length; i++) {
+        path.tokens.push(tokens[i]);
+        path.draftProbs.push(probs[i]);
+        path.draftDists.push(undefined);
+        if (probs[i] < this.confidence) break;
+      }
+      return { paths: [path] };
+    }
     const vocab = this.state.model.vocabSize;
     const synced = await this.state.sync(input.tokens);
     let logits = synced.logits;
@@ -47,4 +60,10 @@ export class DraftModelProposer implements Proposer {
   dispose(): void {
     this.state.dispose();
   }
+}
+
+/** Whether no draft position of this step has banned tokens (the drafting loop cannot ban). */
+export function noBans(input: Pick<ProposeInput, "k" | "position" | "bannedAt">): boolean {
+  for (let i = 0; i < input.k; i++) if (input.bannedAt(input.position + i).length > 0) return false;
+  return true;
 }

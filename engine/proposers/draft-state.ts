@@ -85,6 +85,24 @@ export class DraftState {
     return positionsBefore - keep;
   }
 
+  /** Whether syncAndDraft can run: a graph with the drafting loop, and no window (the loop's positions are physical). */
+  get canDraftInGraph(): boolean {
+    return this.model.features?.draftLoop === true && this.window === null;
+  }
+
+  /**
+   * sync() and `count` greedy draft tokens in one onnxruntime call (the graph's drafting loop). The
+   * cache then holds every drafted token but the last, which the next rollback drops as needed.
+   */
+  async syncAndDraft(committed: readonly number[], count: number): Promise<{ tokens: number[]; probs: number[]; alts: number[]; altProbs: number[] }> {
+    this.droppedUnreported += this.align(committed);
+    const fresh = committed.slice(this.position);
+    const { out, cache } = await this.model.draftGreedy(fresh, this.cache, this.position, count - 1);
+    this.cache = cache;
+    this.prefix.push(...fresh, ...out.tokens.slice(0, count - 1));
+    return { tokens: out.tokens, probs: out.probs, alts: out.alts, altProbs: out.altProbs };
+  }
+
   /** Feed one token row per batch row; returns logits [batch, seq, vocab]. */
   async feed(rows: number[][]): Promise<{ logits: Float32Array; seq: number }> {
     const { out, cache } = await this.model.forward(rows, this.cache, this.position);

@@ -12,6 +12,7 @@
  */
 import { processedProbs, sample } from "../sampling";
 import type { CacheChange, DraftPath, Proposal } from "../types";
+import { noBans } from "./draft-model";
 import { DraftState } from "./draft-state";
 import type { ProposeInput, Proposer } from "./types";
 
@@ -29,6 +30,9 @@ export class TreeProposer implements Proposer {
   async propose(input: ProposeInput): Promise<Proposal> {
     const vocab = this.state.model.vocabSize;
     const depth = Math.min(this.depth, input.k);
+    if (this.width === 2 && !input.sampled && noBans({ ...input, k: depth }) && this.state.canDraftInGraph) {
+      return this.proposeInGraph(input.tokens, depth);
+    }
     const synced = await this.state.sync(input.tokens);
     const distAt = (logits: Float32Array, offset: number, level: number) =>
       processedProbs(logits, offset, vocab, input.sampling, input.bannedAt(input.position + level));
@@ -66,6 +70,38 @@ export class TreeProposer implements Proposer {
 
   rollback(committed: readonly number[]): CacheChange {
     return this.state.rollback(committed);
+  }
+
+  /**
+   * Greedy width-2 trees with the graph's drafting loop: the main path and the runner-up at each of its
+   * positions in one call; at the first position whose runner-up reaches branchMinProb the sibling
+   * forks, and one more call continues it greedily to `depth`. Two onnxruntime calls instead of one
+   * per level; the same paths as the level-by-level drafting.
+   */
+  private async proposeInGraph(committed: readonly number[], depth: number): Promise<Proposal> {
+    const main = await this.state.syncAndDraft(committed, depth);
+    const path: DraftPath = { tokens: [], draftProbs: [], draftDists: [] };
+    for (let i = 0; i < main.tokens.length; i++) {
+      path.tokens.push(main.tokens[i]);
+      path.draftProbs.push(main.probs[i]);
+      path.draftDists.push(undefined);
+      if (main.probs[i] < this.confidence) break;
+    }
+    const fork = main.altProbs.findIndex((q, i) => i < path.tokens.length && q > 0 && q >= this.branchMinProb);
+    if (fork < 0) return { paths: [path] };
+    const sibling: DraftPath = {
+      tokens: [...path.tokens.slice(0, fork), main.alts[fork]],
+      draftProbs: [...path.draftProbs.slice(0, fork), main.altProbs[fork]],
+      draftDists: new Array<undefined>(fork + 1).fill(undefined),
+    };
+    const remaining = depth - fork - 1;
+    if (remaining > 0) {
+      const more = await this.state.syncAndDraft([...committed, ...sibling.tokens], remaining);
+      sibling.tokens.push(...more.tokens);
+      sibling.draftProbs.push(...more.probs);
+      sibling.draftDists.push(...more.tokens.map(() => undefined));
+    }
+    return { paths: [path, sibling] };
   }
 
   kvBytes(): number {

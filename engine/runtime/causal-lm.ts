@@ -11,18 +11,46 @@ import { readModelFolder, type ModelFolder, type ModelId } from "./model-folder"
 export interface RuntimeOptions {
   /** Intra-op threads per session; 0 lets onnxruntime decide. */
   threads?: number;
+  /**
+   * Whether intra-op workers spin-wait between kernels (onnxruntime's default). With two sessions
+   * (target and draft) taking turns on the same cores, the idle one's spinners steal the cores from
+   * the busy one, so the engine's defaults keep it off (see engine.ts DEFAULT_SESSIONS); with one
+   * thread there are no workers and it does not matter.
+   */
+  spinning?: boolean;
+  /**
+   * With spinning: stop the workers spinning at the end of every run (session.force_spinning_stop), so
+   * kernels within a pass dispatch to hot workers but the idle session does not hold cores while the
+   * other model runs. Default true.
+   */
+  stopSpinningAfterRun?: boolean;
   /** onnxruntime execution provider, e.g. "cpu" (default) or "cuda" where the binary has it. */
   executionProvider?: string;
+  /** Write onnxruntime's per-node profile (JSON) with this file prefix (bench:profile). */
+  profilePrefix?: string;
 }
 
-/**
- * Intra-op workers spin-wait for work between kernels by default. With two sessions (target and draft)
- * taking turns on the same cores, the idle one's spinners steal the cores from the busy one (measured
- * with 2 threads on 2 cores: a draft-model step took 15.4 ms with spinning, 10.5 ms without), so
- * spinning is off. It costs single-model decoding with several threads some speed (off: 3.4 ms a
- * token with spinning, 4.5 ms without); with one thread, the bench's setting, there are no workers.
- */
-const SESSION_EXTRA = { session: { intra_op: { allow_spinning: "0" } } };
+/** What a graph can do beyond the Optimum interface, from config.json's speclens_graph (export_fused.py). */
+export interface GraphFeatures {
+  /** "fused" graphs run GroupQueryAttention, which refuses multi-token steps with a past on batch > 1. */
+  format: "plain" | "fused";
+  /** attention_mask may carry one row per input position (a tree mask), positions from position_ids. */
+  treeMask: boolean;
+  /** position_ids longer than input_ids drafts that many further greedy tokens inside the graph. */
+  draftLoop: boolean;
+}
+
+export interface DraftLoopResult {
+  /** [steps + 1] the argmax after the last fed token, then each further greedy token. */
+  tokens: number[];
+  /** Their softmax probabilities. */
+  probs: number[];
+  /** The runner-up token at each of those positions and its probability (empty for graphs without them). */
+  alts: number[];
+  altProbs: number[];
+  /** [1, fed, vocab] logits of the fed positions. */
+  logits: Float32Array;
+}
 
 /** What decides a session's numerics, recorded with every request (speclens.runtime). */
 export interface SessionRuntime {
@@ -33,6 +61,8 @@ export interface SessionRuntime {
   interOpThreads: number;
   graphOptimizationLevel: string;
   allowSpinning: boolean;
+  /** "plain" or "fused" export (+draft-loop when the graph drafts in one call). */
+  graph: string;
 }
 
 export interface ForwardResult {
@@ -51,16 +81,27 @@ export class CausalLM {
     readonly kvShape: KvShape,
     readonly vocabSize: number,
     private readonly hasPositionIds: boolean,
+    readonly features: GraphFeatures,
+    readonly settings: { threads: number; spinning: boolean; stopSpinningAfterRun: boolean },
   ) {}
 
   static async load(dir: string, options: RuntimeOptions = {}): Promise<CausalLM> {
     const folder = await readModelFolder(dir);
+    const settings = { threads: options.threads ?? 0, spinning: options.spinning ?? false, stopSpinningAfterRun: options.stopSpinningAfterRun ?? true };
     const sessionOptions = {
       executionProviders: [options.executionProvider ?? "cpu"],
-      intraOpNumThreads: options.threads ?? 0,
+      intraOpNumThreads: settings.threads,
       interOpNumThreads: 1,
       graphOptimizationLevel: "all" as const,
-      extra: SESSION_EXTRA,
+      logSeverityLevel: 3 as const,
+      enableProfiling: options.profilePrefix !== undefined,
+      profileFilePrefix: options.profilePrefix,
+      extra: {
+        session: {
+          intra_op: { allow_spinning: settings.spinning ? "1" : "0" },
+          ...(settings.spinning && settings.stopSpinningAfterRun ? { force_spinning_stop: "1" } : {}),
+        },
+      },
     };
     const session = await ort.InferenceSession.create(folder.onnxPath, sessionOptions);
     for (const name of REQUIRED_INPUTS) {
@@ -81,16 +122,28 @@ export class CausalLM {
       kvHeads: dim(1, c.num_key_value_heads ?? c.num_attention_heads),
       headDim: dim(3, c.head_dim ?? c.hidden_size / c.num_attention_heads),
     };
-    const model = new CausalLM(folder, session, kvShape, c.vocab_size, session.inputNames.includes("position_ids"));
+    const graph = (c as { speclens_graph?: { format?: string; tree_mask?: boolean; draft_loop?: boolean } }).speclens_graph;
+    const features: GraphFeatures = {
+      format: graph?.format === "fused" ? "fused" : "plain",
+      treeMask: graph?.tree_mask === true,
+      draftLoop: graph?.draft_loop === true && session.outputNames.includes("draft_tokens"),
+    };
+    const model = new CausalLM(folder, session, kvShape, c.vocab_size, session.inputNames.includes("position_ids"), features, settings);
     model.runtime = {
       onnxruntimeVersion: ort.env.versions?.node ?? ort.env.versions?.common ?? "unknown",
       executionProvider: sessionOptions.executionProviders[0],
       threads: sessionOptions.intraOpNumThreads,
       interOpThreads: sessionOptions.interOpNumThreads,
       graphOptimizationLevel: sessionOptions.graphOptimizationLevel,
-      allowSpinning: SESSION_EXTRA.session.intra_op.allow_spinning !== "0",
+      allowSpinning: settings.spinning,
+      graph: features.format + (features.draftLoop ? "+draft-loop" : ""),
     };
     return model;
+  }
+
+  /** Ends onnxruntime profiling (when loaded with profilePrefix); the profile file is written then. */
+  endProfiling(): void {
+    this.session.endProfiling();
   }
 
   /** The session's runtime identity (set by load). */
@@ -129,25 +182,95 @@ export class CausalLM {
         positions[b * seq + s] = BigInt(positionStart + s);
       }
     }
+    const mask = new ort.Tensor("int64", new BigInt64Array(batch * total).fill(1n), [batch, total]);
+    const { result, cache: next } = await this.run(ids, [batch, seq], mask, positions, cache);
+    return { out: { logits: result.logits.data as Float32Array, batch, seq }, cache: next };
+  }
+
+  /**
+   * Run a token tree as one sequence (graphs with features.treeMask): tokens[i] sits at depth
+   * depths[i] below positionStart and attends to the cache and to its ancestors (parents[i], -1 for a
+   * root) and itself. Nodes come parent-first. Returns logits [1, n, vocab]; the cache gains all n
+   * positions in this order (keep the accepted path with KvCache.keepPositions).
+   */
+  async forwardTree(tokens: number[], parents: number[], cache: KvCache, positionStart: number): Promise<{ out: ForwardResult; cache: KvCache }> {
+    if (!this.features.treeMask) throw new Error(`${this.folder.id.name}: graph has no tree mask (re-export with tools/train/export_fused.py)`);
+    if (cache.batch !== 1) throw new Error("forwardTree: the cache must have one row");
+    const seq = tokens.length;
+    const past = cache.length;
+    const total = past + seq;
+    const depths: number[] = [];
+    const mask = new BigInt64Array(seq * total);
+    for (let i = 0; i < seq; i++) {
+      if (parents[i] >= i) throw new Error("forwardTree: nodes must come after their parents");
+      depths.push(parents[i] < 0 ? 0 : depths[parents[i]] + 1);
+      const row = i * total;
+      mask.fill(1n, row, row + past);
+      for (let j = i; j >= 0; j = parents[j]) mask[row + past + j] = 1n;
+    }
+    if (positionStart + Math.max(...depths) + 1 > this.maxPositions) {
+      throw new Error(`forwardTree: position ${positionStart + Math.max(...depths) + 1} exceeds the model's ${this.maxPositions} positions`);
+    }
+    const ids = BigInt64Array.from(tokens, (t) => BigInt(t));
+    const positions = BigInt64Array.from(depths, (d) => BigInt(positionStart + d));
+    const { result, cache: next } = await this.run(ids, [1, seq], new ort.Tensor("int64", mask, [seq, total]), positions, cache);
+    return { out: { logits: result.logits.data as Float32Array, batch: 1, seq }, cache: next };
+  }
+
+  /**
+   * Feed `tokens` (one row) and draft `steps` further greedy tokens inside the graph, in one
+   * onnxruntime call (graphs with features.draftLoop). The cache gains the fed tokens and every
+   * drafted token but the last, exactly as feeding them one by one would leave it.
+   */
+  async draftGreedy(tokens: number[], cache: KvCache, positionStart: number, steps: number): Promise<{ out: DraftLoopResult; cache: KvCache }> {
+    if (!this.features.draftLoop) throw new Error(`${this.folder.id.name}: graph has no drafting loop (re-export with --draft-loop)`);
+    if (cache.batch !== 1) throw new Error("draftGreedy: the cache must have one row");
+    const seq = tokens.length;
+    if (positionStart + seq + steps > this.maxPositions) {
+      throw new Error(`draftGreedy: position ${positionStart + seq + steps} exceeds the model's ${this.maxPositions} positions`);
+    }
+    const total = cache.length + seq;
+    const ids = BigInt64Array.from(tokens, (t) => BigInt(t));
+    const positions = new BigInt64Array(seq + steps);
+    for (let i = 0; i < seq + steps; i++) positions[i] = BigInt(positionStart + i);
+    const mask = new ort.Tensor("int64", new BigInt64Array(total).fill(1n), [1, total]);
+    const { result, cache: next } = await this.run(ids, [1, seq], mask, positions, cache, seq + steps);
+    const drafted = result.draft_tokens.data as BigInt64Array;
+    return {
+      out: {
+        tokens: Array.from(drafted, Number),
+        probs: Array.from(result.draft_probs.data as Float32Array),
+        alts: result.draft_alt_tokens ? Array.from(result.draft_alt_tokens.data as BigInt64Array, Number) : [],
+        altProbs: result.draft_alt_probs ? Array.from(result.draft_alt_probs.data as Float32Array) : [],
+        logits: result.logits.data as Float32Array,
+      },
+      cache: next,
+    };
+  }
+
+  private async run(
+    ids: BigInt64Array, dims: [number, number], mask: ort.Tensor, positions: BigInt64Array, cache: KvCache, positionCount = dims[1],
+  ): Promise<{ result: ort.InferenceSession.OnnxValueMapType; cache: KvCache }> {
     const feeds: Record<string, ort.Tensor> = {
-      input_ids: new ort.Tensor("int64", ids, [batch, seq]),
-      attention_mask: new ort.Tensor("int64", new BigInt64Array(batch * total).fill(1n), [batch, total]),
+      input_ids: new ort.Tensor("int64", ids, dims),
+      attention_mask: mask,
       ...cache.feeds(),
     };
-    if (this.hasPositionIds) feeds.position_ids = new ort.Tensor("int64", positions, [batch, seq]);
+    if (this.hasPositionIds) feeds.position_ids = new ort.Tensor("int64", positions, [dims[0], positionCount]);
     this.validateFeeds(feeds);
-
-    const result = await this.session.run(feeds);
+    let result: ort.InferenceSession.OnnxValueMapType;
+    try {
+      result = await this.session.run(feeds);
+    } catch (err) {
+      const shapes = `input_ids [${dims.join(", ")}], attention_mask [${mask.dims.join(", ")}], past ${cache.length}`;
+      throw new Error(`${this.folder.id.name}: ${(err as Error).message} (${shapes})`, { cause: err });
+    }
     const presents: ort.Tensor[] = [];
     for (let layer = 0; layer < this.kvShape.numLayers; layer++) {
-      presents.push(result[`present.${layer}.key`], result[`present.${layer}.value`]);
+      presents.push(result[`present.${layer}.key`] as ort.Tensor, result[`present.${layer}.value`] as ort.Tensor);
     }
     cache.dispose();
-    const logits = result.logits;
-    return {
-      out: { logits: logits.data as Float32Array, batch, seq },
-      cache: KvCache.fromPresents(this.kvShape, presents),
-    };
+    return { result, cache: KvCache.fromPresents(this.kvShape, presents) };
   }
 
   async release(): Promise<void> {

@@ -68,6 +68,24 @@ export class KvCache {
     return this.gather([row], [[0, length]]);
   }
 
+  /**
+   * Keep the given positions (ascending) of a one-row cache: after a tree pass, the committed prefix
+   * plus the accepted path's nodes, which need not be contiguous in the tree's order.
+   */
+  keepPositions(positions: readonly number[]): KvCache {
+    if (this.batch !== 1) throw new Error("keepPositions needs a one-row cache");
+    const ranges: [number, number][] = [];
+    for (const p of positions) {
+      if (p < 0 || p >= this.length) throw new Error(`position ${p} outside a cache of ${this.length}`);
+      const last = ranges[ranges.length - 1];
+      if (last && p < last[1]) throw new Error("keepPositions: positions must ascend");
+      if (last && last[1] === p) last[1] = p + 1;
+      else ranges.push([p, p + 1]);
+    }
+    if (ranges.length === 1 && ranges[0][0] === 0) return this.truncate(ranges[0][1]);
+    return this.gather([0], ranges);
+  }
+
   /** A cache whose `count` rows are copies of row 0: the shared prefix of tree branches. */
   repeatRow0(count: number): KvCache {
     if (count === 1 && this.batch === 1) return this;
@@ -82,6 +100,15 @@ export class KvCache {
   /** Build a new cache from the given source rows and position ranges; disposes this one. */
   private gather(rows: number[], ranges: [number, number][]): KvCache {
     const { kvHeads, headDim } = this.shape;
+    // One row, one KV head, a prefix: the kept positions are the start of each buffer, so views will do
+    // (the draft's rollback every step, without copying its cache).
+    if (this.batch === 1 && rows.length === 1 && rows[0] === 0 && kvHeads === 1 && ranges.length === 1 && ranges[0][0] === 0) {
+      const length = ranges[0][1];
+      const views = this.tensors.map((t) =>
+        new ort.Tensor("float32", (t.data as Float32Array).subarray(0, length * headDim), [1, 1, length, headDim]));
+      this.tensors = [];
+      return new KvCache(this.shape, views, 1, length);
+    }
     const newLength = ranges.reduce((n, [a, b]) => n + (b - a), 0);
     const rowStride = kvHeads * this.length * headDim;
     const tensors = this.tensors.map((t) => {

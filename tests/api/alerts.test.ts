@@ -66,10 +66,10 @@ describe("POST /api/alerts/{id}/ack", () => {
     expect(((await empty.json()) as { error: { message: string } }).error.message).toMatch(/^note/);
     expect(alertHistory(getDatabase().sqlite, firing.id).some((t) => t.toState === "acknowledged")).toBe(false);
 
-    const ok = await ack(String(firing.id), { note: "known: load test", by: "bob" });
+    const ok = await ack(String(firing.id), { note: "known: load test" });
     expect(ok.status).toBe(200);
-    expect(((await ok.json()) as { alert: { acknowledged: unknown } }).alert.acknowledged).toMatchObject({ by: "bob", note: "known: load test" });
-    expect(alertHistory(getDatabase().sqlite, firing.id).at(-1)).toMatchObject({ toState: "acknowledged", by: "bob", note: "known: load test" });
+    expect(((await ok.json()) as { alert: { acknowledged: unknown } }).alert.acknowledged).toMatchObject({ by: "local", note: "known: load test" });
+    expect(alertHistory(getDatabase().sqlite, firing.id).at(-1)).toMatchObject({ toState: "acknowledged", by: "local", note: "known: load test" });
     expect((await ack("999", { note: "x" })).status).toBe(404);
     expect((await ack("abc", { note: "x" })).status).toBe(400);
   });

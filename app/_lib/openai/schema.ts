@@ -1,5 +1,6 @@
 import "server-only";
 import { z } from "zod";
+import { stopSchema } from "../serving/limits";
 import { specOverridesSchema } from "../spec-config";
 
 /*
@@ -29,7 +30,7 @@ const samplingShape = {
   top_p: z.number().gt(0).max(1).nullable().optional(),
   top_k: z.number().int().min(-1).nullable().optional(),
   seed: z.number().int().min(0).max(2 ** 31 - 1).nullable().optional(),
-  stop: z.union([z.string().min(1), z.array(z.string().min(1)).max(8)]).nullable().optional(),
+  stop: stopSchema.nullable().optional(),
   stream: z.boolean().nullable().optional(),
   stream_options: z.strictObject({ include_usage: z.boolean().optional() }).nullable().optional(),
   ignore_eos: z.boolean().optional(),

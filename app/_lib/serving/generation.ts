@@ -6,7 +6,7 @@ import { usesDraft } from "@/engine";
 import { A, streamDraftOnly, traceGeneration } from "@/engine";
 import type { GenerateParams, GenerateResult, SpecConfig, StepRecord } from "@/engine";
 import { getEngine } from "../engine";
-import { admissionQueue, effectiveTimeBudget } from "./limits";
+import { admissionQueue, checkTokenLimits, effectiveTimeBudget } from "./limits";
 import { servingMetrics } from "./metrics";
 import { QueueFullError, type Ticket } from "./queue";
 import { armAlertEvaluation } from "../alerts/scheduler";
@@ -54,6 +54,7 @@ export async function startGeneration(request: GenerationRequest): Promise<Gener
   // The config was validated by the route (engine/config.ts); bad input was a 400 before the models load.
   const engine = await getEngine();
   const promptIds = typeof request.prompt === "string" ? engine.tokenizer.encode(request.prompt) : request.prompt;
+  checkTokenLimits(promptIds.length, request.params.maxTokens);
   const params: GenerateParams = { ...request.params, timeBudgetMs: effectiveTimeBudget(request.params.timeBudgetMs) };
   // Throws a RequestError before anything starts; the generator does no work until iterated.
   const draftOnly = request.generator === "draft-only";

@@ -90,6 +90,11 @@ class ServingMetrics {
     mirrored("speclens_exporter_spans_exported_total", "Spans the SQLite exporter wrote.", (e) => e.exported);
     mirrored("speclens_exporter_spans_dropped_total", "Spans the SQLite exporter dropped (always 0 unless writes keep failing).", (e) => e.dropped);
     mirrored("speclens_exporter_write_failures_total", "Failed exporter writes (their spans are retried).", (e) => e.failures);
+    mirrored("speclens_exporter_inflight_marker_failures_total", "Requests whose in-flight marker could not be written.", (e) => e.inflightFailures);
+    new Gauge({
+      name: "speclens_requests_interrupted_at_start", help: "Requests found running when the server last died, stored as interrupted at this start.", registers,
+      collect() { this.set(tracingReport().interruptedAtStart); },
+    });
     new Gauge({
       name: "speclens_model_info", help: "The loaded models (value 1), by role, model_id and sha256.", registers,
       labelNames: ["role", "model_id", "sha256"] as const,

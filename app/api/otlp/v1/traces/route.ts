@@ -2,6 +2,7 @@ import { gunzipSync } from "node:zlib";
 import { authorize } from "@/app/_lib/auth";
 import { getDatabase } from "@/db/client";
 import { decodeOtlpJson, decodeOtlpProtobuf, OtlpError } from "@/db/tracing/otlp";
+import { redactionRulesFromEnv, redactRecords } from "@/db/tracing/redact";
 import { ingestStats } from "@/db/tracing/runtime";
 import { writeSpans } from "@/db/tracing/store";
 import { armAlertEvaluation } from "@/app/_lib/alerts/scheduler";
@@ -79,7 +80,8 @@ export async function POST(request: Request): Promise<Response> {
   }
 
   try {
-    writeSpans(getDatabase().sqlite, records);
+    // Spans from other nodes are masked like local ones before they are stored.
+    writeSpans(getDatabase().sqlite, redactRecords(records, redactionRulesFromEnv()));
     armAlertEvaluation();
   } catch (error) {
     // Retryable per the OTLP spec: the client keeps the batch and sends it again.

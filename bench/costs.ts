@@ -1,0 +1,171 @@
+/**
+ * The cost curve a speedup bound is computed from, measured apart from (and before) the runs it is
+ * compared with, on the engine's own sessions:
+ * - T(n): one target pass over n new positions on a cache of `past` positions, n = 1..maxPositions;
+ * - a draft step as the per-token path runs it: feed 2 committed tokens, then one call per further token;
+ * - the same k tokens drafted in one onnxruntime call (graphs with the drafting loop);
+ * - one draft pass over a single token (a tree level: its rows run as one batched pass).
+ * Medians over `runs` rounds; every quantity is measured once per round, in a shuffled order, so drift
+ * and what ran just before (a target pass after a draft call finds its workers asleep) hit them alike.
+ * off's own cost per token is T(1) measured back to back (as off runs: one target pass after another).
+ *
+ * Bound (Leviathan et al. 2023, with measured costs): S = tau * T_off / (draft(k) + T(k + 1)), where
+ * tau = 1 + sum_i a_i is the expected tokens per step from the measured per-position acceptance
+ * a_i = P(draft positions 0..i all accepted | position i drafted).
+ */
+import type { CausalLM, KvCache, SpecEngine } from "../engine";
+
+export interface CostCurve {
+  past: number;
+  /** [n - 1] -> T(n) ms */
+  targetMs: number[];
+  /** T(1) in a run of consecutive target passes: off's cost per token. */
+  offTokenMs: number;
+  /** [k - 1] -> ms to draft k tokens one call per token (after a 2-token sync). */
+  draftPerTokenPathMs: number[];
+  /** [k - 1] -> ms to draft k tokens in one call (null without the drafting loop). */
+  draftLoopMs: number[] | null;
+  /** One draft pass over one token. */
+  draftPassMs: number;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+async function timed(fn: () => Promise<void>): Promise<number> {
+  const start = performance.now();
+  await fn();
+  return performance.now() - start;
+}
+
+async function primed(model: CausalLM, past: number): Promise<KvCache> {
+  const ids = Array.from({ length: past }, (_, i) => 1 + ((i * 37) % (model.vocabSize - 1)));
+  return (await model.forward([ids], model.emptyCache(), 0)).cache;
+}
+
+export async function measureCosts(engine: SpecEngine, maxPositions = 9, maxK = 8, runs = 40, past = 64): Promise<CostCurve> {
+  const { target, draft } = engine.models;
+  const samples = {
+    target: Array.from({ length: maxPositions }, () => [] as number[]),
+    perToken: Array.from({ length: maxK }, () => [] as number[]),
+    loop: Array.from({ length: maxK }, () => [] as number[]),
+    pass: [] as number[],
+    off: [] as number[],
+  };
+  let tCache = await primed(target, past);
+  let dCache = draft ? await primed(draft, past) : null;
+  const targetPass = async (n: number): Promise<number> => {
+    const ms = await timed(async () => {
+      const r = await target.forward([Array.from({ length: n }, (_, i) => 100 + i)], tCache, past);
+      tCache = r.cache;
+    });
+    tCache = tCache.truncate(past);
+    return ms;
+  };
+  const draftCall = async (k: number, loop: boolean): Promise<number> => {
+    const ms = await timed(async () => {
+      if (loop) {
+        dCache = (await draft!.draftGreedy([100, 101], dCache!, past, k - 1)).cache;
+        return;
+      }
+      let r = await draft!.forward([[100, 101]], dCache!, past);
+      for (let i = 1; i < k; i++) r = await draft!.forward([[102 + i]], r.cache, past + 1 + i);
+      dCache = r.cache;
+    });
+    dCache = dCache!.truncate(past);
+    return ms;
+  };
+  for (let round = 0; round < runs + 3; round++) {
+    const keep = round >= 3; // the first rounds warm the sessions up
+    const tasks: (() => Promise<void>)[] = [];
+    for (let n = 1; n <= maxPositions; n++) tasks.push(async () => { const ms = await targetPass(n); if (keep) samples.target[n - 1].push(ms); });
+    tasks.push(async () => {
+      for (let i = 0; i < 4; i++) {
+        const ms = await targetPass(1);
+        if (keep && i > 0) samples.off.push(ms);
+      }
+    });
+    if (draft && dCache) {
+      for (let k = 1; k <= maxK; k++) {
+        tasks.push(async () => { const ms = await draftCall(k, false); if (keep) samples.perToken[k - 1].push(ms); });
+        if (draft.features.draftLoop) tasks.push(async () => { const ms = await draftCall(k, true); if (keep) samples.loop[k - 1].push(ms); });
+      }
+      tasks.push(async () => {
+        const ms = await timed(async () => { dCache = (await draft.forward([[100]], dCache!, past)).cache; });
+        dCache = dCache!.truncate(past);
+        if (keep) samples.pass.push(ms);
+      });
+    }
+    // Fisher-Yates with a fixed sequence, so reruns shuffle alike.
+    for (let i = tasks.length - 1; i > 0; i--) {
+      const j = (round * 7919 + i * 104729) % (i + 1);
+      [tasks[i], tasks[j]] = [tasks[j], tasks[i]];
+    }
+    for (const task of tasks) await task();
+  }
+  tCache.dispose();
+  dCache?.dispose();
+  return {
+    past,
+    targetMs: samples.target.map(median),
+    offTokenMs: median(samples.off),
+    draftPerTokenPathMs: draft ? samples.perToken.map(median) : [],
+    draftLoopMs: draft?.features.draftLoop ? samples.loop.map(median) : null,
+    draftPassMs: draft ? median(samples.pass) : 0,
+  };
+}
+
+/** Expected tokens per step from per-position acceptance a_i (P(accepted through i | drafted i)). */
+export function expectedTokensPerStep(perPosition: number[]): number {
+  return 1 + perPosition.reduce((a, b) => a + b, 0);
+}
+
+export interface BoundInput {
+  proposer: string;
+  /** Draft length (chain) or depth (tree). */
+  k: number;
+  /** Greedy drafts run through the drafting loop when the graph has one. */
+  greedyDraft: boolean;
+  perPosition: number[];
+  /** Tree: mean nodes verified per step (the target pass covers nodes + 1 positions). */
+  meanNodes?: number;
+}
+
+/** The speedup bound over off from the cost curve and the measured acceptance; null when it cannot be formed. */
+export function speedupBound(costs: CostCurve, b: BoundInput): { tau: number; draftMs: number; verifyMs: number; bound: number } | null {
+  const T = (n: number) => {
+    const i = Math.min(costs.targetMs.length, Math.max(1, Math.round(n))) - 1;
+    return costs.targetMs[i];
+  };
+  const tau = expectedTokensPerStep(b.perPosition);
+  let draftMs: number;
+  let positions: number;
+  if (b.proposer === "ngram") {
+    draftMs = 0;
+    positions = b.k + 1;
+  } else if (b.proposer === "draft-model") {
+    const loop = b.greedyDraft && costs.draftLoopMs ? costs.draftLoopMs : costs.draftPerTokenPathMs;
+    draftMs = loop[Math.min(loop.length, b.k) - 1];
+    positions = b.k + 1;
+  } else if (b.proposer === "tree") {
+    // Sync plus one batched pass per further level.
+    draftMs = costs.draftPerTokenPathMs[0] + (b.k - 1) * costs.draftPassMs;
+    positions = (b.meanNodes ?? b.k) + 1;
+  } else {
+    return null;
+  }
+  const verifyMs = T(positions);
+  return { tau, draftMs, verifyMs, bound: (tau * costs.offTokenMs) / (draftMs + verifyMs) };
+}
+
+export function costsMarkdown(c: CostCurve): string {
+  const f = (x: number) => x.toFixed(2);
+  const lines = [
+    `Cost curve (medians, measured before the runs on a ${c.past}-position cache):`,
+    "",
+    `- target pass T(n), n = 1..${c.targetMs.length}: ${c.targetMs.map(f).join(" / ")} ms; off's cost per token (T(1) back to back): ${f(c.offTokenMs)} ms`,
+    `- draft k tokens, one call per token (k = 1..${c.draftPerTokenPathMs.length}): ${c.draftPerTokenPathMs.map(f).join(" / ")} ms`,
+  ];
+  if (c.draftLoopMs) lines.push(`- draft k tokens in one call (drafting loop): ${c.draftLoopMs.map(f).join(" / ")} ms`);
+  lines.push(`- one draft pass over one token: ${f(c.draftPassMs)} ms`, "");
+  return lines.join("\n");
+}

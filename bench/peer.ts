@@ -1,0 +1,169 @@
+/**
+ * npm run bench:peer [-- --prompts 12 --max-tokens 64 --http http://127.0.0.1:3000 --api-key KEY]
+ * SpecLens beside the tool a user would pick instead: transformers.js (@huggingface/transformers,
+ * AutoModelForCausalLM.generate, greedy) on the very same target folder, once with its own session
+ * defaults and once with SpecLens's target session settings; SpecLens off and every proposer in process;
+ * with --http, the same requests through a running server's /v1/completions. Same held-out prompts and
+ * token budget (EOS ignored, so every run emits exactly max-tokens tokens), interleaved per prompt with
+ * the order rotated. Prints tokens/s, the ratios to transformers.js and to off, and whether every greedy
+ * output equals off's (and transformers.js's). Writes bench/results/peer.md (and .json).
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { cpus, loadavg } from "node:os";
+import { basename, dirname, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { AutoModelForCausalLM, AutoTokenizer, env, type PreTrainedModel, type PreTrainedTokenizer } from "@huggingface/transformers";
+import { DEFAULT_TARGET_DIR, SpecEngine, type SpecConfigInput } from "../engine";
+import { heldoutPrompts } from "../tests/support/models";
+
+interface Runner {
+  label: string;
+  /** Token ids generated (exactly maxTokens). */
+  run: (prompt: string, maxTokens: number) => Promise<number[]>;
+}
+
+const SPEC_CONFIGS: { label: string; config: SpecConfigInput; wire: Record<string, unknown> }[] = [
+  { label: "off", config: { proposer: "off" }, wire: { proposer: "off" } },
+  { label: "draft-model k=4", config: { proposer: "draft-model", kMax: 4 }, wire: { proposer: "draft-model", k_max: 4 } },
+  { label: "draft-model k=6", config: { proposer: "draft-model", kMax: 6 }, wire: { proposer: "draft-model", k_max: 6 } },
+  { label: "tree 2x4", config: { proposer: "tree", kMax: 4, tree: { width: 2, depth: 4, branchMinProb: 0.3 } }, wire: { proposer: "tree", k_max: 4, tree: { width: 2, depth: 4, branch_min_prob: 0.3 } } },
+  { label: "ngram", config: { proposer: "ngram", kMax: 6 }, wire: { proposer: "ngram", k_max: 6 } },
+];
+
+async function loadTransformersJs(dir: string, sessionOptions: Record<string, unknown> | undefined): Promise<{ model: PreTrainedModel; tokenizer: PreTrainedTokenizer }> {
+  env.allowRemoteModels = false;
+  env.localModelPath = dirname(dir) + "/";
+  const id = basename(dir);
+  const tokenizer = await AutoTokenizer.from_pretrained(id, { local_files_only: true });
+  const model = await AutoModelForCausalLM.from_pretrained(id, {
+    local_files_only: true, subfolder: "", dtype: "fp32", device: "cpu", ...(sessionOptions ? { session_options: sessionOptions } : {}),
+  });
+  return { model, tokenizer };
+}
+
+function transformersRunner(label: string, model: PreTrainedModel, tokenizer: PreTrainedTokenizer): Runner {
+  return {
+    label,
+    run: async (prompt, maxTokens) => {
+      const inputs = tokenizer(prompt);
+      const out = (await model.generate({ ...inputs, max_new_tokens: maxTokens, min_new_tokens: maxTokens, do_sample: false })) as { data: BigInt64Array };
+      return Array.from(out.data).slice(inputs.input_ids.dims[1]).map(Number);
+    },
+  };
+}
+
+function httpRunner(label: string, baseUrl: string, apiKey: string | undefined, overrides: Record<string, unknown>, model: string): Runner {
+  return {
+    label,
+    run: async (prompt, maxTokens) => {
+      const res = await fetch(`${baseUrl}/v1/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...(apiKey ? { authorization: `Bearer ${apiKey}` } : {}) },
+        body: JSON.stringify({ model, prompt, max_tokens: maxTokens, temperature: 0, ignore_eos: true, logprobs: 1, speclens: { overrides } }),
+      });
+      if (!res.ok) throw new Error(`${label}: HTTP ${res.status} ${await res.text()}`);
+      const body = (await res.json()) as { choices: { text: string; logprobs?: { tokens?: string[] } }[] };
+      // Compared by text: the API returns text; token ids are compared in process.
+      return [...Buffer.from(body.choices[0].text)];
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      prompts: { type: "string", default: "12" },
+      "max-tokens": { type: "string", default: "64" },
+      http: { type: "string" },
+      "api-key": { type: "string" },
+      target: { type: "string" },
+    },
+  });
+  const maxTokens = Number(values["max-tokens"]);
+  const prompts = heldoutPrompts(Number(values.prompts));
+  const targetDir = resolve(values.target ?? process.env.SPECLENS_TARGET_DIR ?? DEFAULT_TARGET_DIR);
+  const loadBefore = loadavg();
+
+  const engine = await SpecEngine.load({ targetDir });
+  const sessions = engine.sessionInfo();
+  const tjsDefault = await loadTransformersJs(targetDir, undefined);
+  const tjsEqual = await loadTransformersJs(targetDir, {
+    intraOpNumThreads: sessions.target.threads, interOpNumThreads: 1, graphOptimizationLevel: "all",
+    extra: { session: { intra_op: { allow_spinning: sessions.target.spinning ? "1" : "0" } } },
+  });
+  const runners: Runner[] = [
+    transformersRunner("transformers.js (its defaults)", tjsDefault.model, tjsDefault.tokenizer),
+    transformersRunner("transformers.js (SpecLens's target session settings)", tjsEqual.model, tjsEqual.tokenizer),
+    ...SPEC_CONFIGS.map((c): Runner => ({
+      label: `SpecLens ${c.label}`,
+      run: async (prompt, n) => (await engine.generate(prompt, { temperature: 0, maxTokens: n, ignoreEos: true }, c.config)).tokens.map((t) => t.id),
+    })),
+  ];
+  if (values.http) {
+    const models = (await (await fetch(`${values.http}/v1/models`, { headers: values["api-key"] ? { authorization: `Bearer ${values["api-key"]}` } : {} })).json()) as { data: { id: string }[] };
+    for (const c of SPEC_CONFIGS) runners.push(httpRunner(`HTTP ${c.label}`, values.http, values["api-key"], c.wire, models.data[0].id));
+  }
+
+  // Warm-up: every runner once.
+  for (const r of runners) await r.run(prompts[0], 8);
+  const wall = new Map(runners.map((r) => [r.label, 0]));
+  const outputs = new Map<string, number[][]>(runners.map((r) => [r.label, []]));
+  for (let i = 0; i < prompts.length; i++) {
+    for (let j = 0; j < runners.length; j++) {
+      const r = runners[(i + j) % runners.length];
+      const start = performance.now();
+      const ids = await r.run(prompts[i], maxTokens);
+      wall.set(r.label, wall.get(r.label)! + performance.now() - start);
+      outputs.get(r.label)![i] = ids;
+    }
+    process.stderr.write(`\rprompt ${i + 1}/${prompts.length}`);
+  }
+  process.stderr.write("\n");
+
+  const tps = (label: string) => (prompts.length * maxTokens * 1000) / wall.get(label)!;
+  const ref = "transformers.js (its defaults)";
+  const refEqual = "transformers.js (SpecLens's target session settings)";
+  const same = (a: string, b: string) => outputs.get(a)!.filter((ids, i) => ids.join() === outputs.get(b)![i].join()).length;
+  const rows = runners.map((r) => {
+    const http = r.label.startsWith("HTTP");
+    const offLabel = http ? "HTTP off" : "SpecLens off";
+    return {
+      label: r.label,
+      tokensPerSecond: tps(r.label),
+      vsTransformersJs: tps(r.label) / tps(ref),
+      vsTransformersJsEqualSettings: tps(r.label) / tps(refEqual),
+      vsOff: r.label.startsWith("transformers.js") ? null : tps(r.label) / tps(offLabel),
+      sameAsOff: r.label.startsWith("transformers.js") ? null : same(r.label, offLabel),
+      sameAsTransformersJs: http ? null : same(r.label, ref),
+    };
+  });
+  const out = {
+    measuredAt: new Date().toISOString(),
+    machine: { cpus: cpus().length, node: process.version, loadBefore, loadAfter: loadavg() },
+    targetDir, sessions, prompts: prompts.length, maxTokens, rows,
+  };
+  const f = (x: number | null, d = 2) => (x === null ? "-" : x.toFixed(d));
+  const md = [
+    "# SpecLens vs transformers.js on the same target folder (npm run bench:peer)",
+    "",
+    `Measured ${out.measuredAt}: ${prompts.length} held-out prompts x ${maxTokens} new tokens, greedy, EOS ignored, interleaved; ${out.machine.cpus} CPU cores, Node ${out.machine.node}; load average ${loadBefore.map((x) => x.toFixed(2)).join(" ")} before, ${out.machine.loadAfter.map((x) => x.toFixed(2)).join(" ")} after.`,
+    `Target folder ${targetDir}; SpecLens sessions \`${JSON.stringify(sessions)}\`.`,
+    "",
+    "| runner | tok/s | vs transformers.js (defaults) | vs transformers.js (equal settings) | vs off | same tokens as off | same tokens as transformers.js |",
+    "|---|---:|---:|---:|---:|---:|---:|",
+    ...rows.map((r) => `| ${r.label} | ${f(r.tokensPerSecond, 1)} | ${f(r.vsTransformersJs)}x | ${f(r.vsTransformersJsEqualSettings)}x | ${r.vsOff === null ? "-" : `${f(r.vsOff)}x`} | ${r.sameAsOff === null ? "-" : `${r.sameAsOff}/${prompts.length}`} | ${r.sameAsTransformersJs === null ? "-" : `${r.sameAsTransformersJs}/${prompts.length}`} |`),
+    "",
+    "HTTP rows compare output text (bytes) with HTTP off; in-process rows compare token ids.",
+    "",
+  ].join("\n");
+  mkdirSync("bench/results", { recursive: true });
+  writeFileSync("bench/results/peer.json", JSON.stringify(out, null, 2) + "\n");
+  writeFileSync("bench/results/peer.md", md);
+  console.log(md);
+  await engine.dispose();
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exitCode = 1;
+});
