@@ -5,7 +5,7 @@
  */
 import { resolve } from "node:path";
 import { ChatTemplate } from "./chat";
-import { checkRequest, generateSteps, type EngineModels } from "./generate";
+import { checkRequest, generateSteps, type EngineModels, type EngineRules } from "./generate";
 import { SpecConfigError, isValidatedSpecConfig, mergeSpecConfig, pickSpecConfigFields, DEFAULT_SPEC_CONFIG, type SpecConfig } from "./config";
 import { RequestError } from "./errors";
 import type { CausalLM, RuntimeOptions, SessionRuntime } from "./runtime/causal-lm";
@@ -147,13 +147,14 @@ export class SpecEngine {
     params: Partial<GenerateParams> = {},
     config: SpecConfig | SpecConfigInput = {},
     signal?: AbortSignal,
+    rules: EngineRules = {},
   ): AsyncGenerator<StepRecord, GenerateResult> {
     const ids = typeof prompt === "string" ? this.models.tokenizer.encode(prompt) : prompt;
     const fullParams = { ...DEFAULT_PARAMS, ...params };
     const fullConfig = resolveConfig(config);
     // Validate now, not at the generator's first step, so a bad request fails before anything streams.
     checkRequest(this.models, ids.length, fullParams, fullConfig);
-    return generateSteps(this.models, ids, fullParams, fullConfig, signal);
+    return generateSteps(this.models, ids, fullParams, fullConfig, signal, rules);
   }
 
   async generate(
@@ -161,9 +162,10 @@ export class SpecEngine {
     params: Partial<GenerateParams> = {},
     config: SpecConfig | SpecConfigInput = {},
     signal?: AbortSignal,
+    rules: EngineRules = {},
   ): Promise<GenerateResult & { steps: StepRecord[] }> {
     const steps: StepRecord[] = [];
-    const it = this.stream(prompt, params, config, signal);
+    const it = this.stream(prompt, params, config, signal, rules);
     for (;;) {
       const next = await it.next();
       if (next.done) return { ...next.value, steps };

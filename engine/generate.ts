@@ -22,6 +22,7 @@ import type { TextTokenizer } from "./tokenizer";
 import type {
   FinishReason, GenerateParams, GenerateResult, OutputToken, SpecConfig, StepRecord, TargetChoice, TokenOrigin, VerifyMode,
 } from "./types";
+import { FallbackMonitor, type FallbackRule } from "./guardrails";
 import { verifyPaths } from "./verify";
 
 export interface EngineModels {
@@ -36,12 +37,18 @@ export function effectiveMode(config: SpecConfig, params: GenerateParams): Verif
   return params.temperature > 0 ? "sampling" : "greedy";
 }
 
+/** Guardrail rules the engine enforces inside a request (the rest are enforced around it, by the server). */
+export interface EngineRules {
+  fallback?: FallbackRule | null;
+}
+
 export async function* generateSteps(
   models: EngineModels,
   promptIds: readonly number[],
   params: GenerateParams,
   config: SpecConfig,
   signal?: AbortSignal,
+  rules: EngineRules = {},
 ): AsyncGenerator<StepRecord, GenerateResult> {
   const started = performance.now();
   const { target, tokenizer } = models;
@@ -57,6 +64,8 @@ export async function* generateSteps(
   const output: OutputToken[] = [];
   const stats = new SpecStats();
   const adaptive = new AdaptiveK(config.kMax, config.adaptiveK);
+  // Once the fallback rule trips, no more drafts: every later step is one plain target pass.
+  const fallback = new FallbackMonitor(rules.fallback ?? null);
   const detokenizer = new Detokenizer(tokenizer, params.stop);
   // min_tokens bans EOS per output position, on the draft and the verify side alike: a step that
   // crosses min_tokens may emit EOS at the positions past it, exactly as target-only decoding would.
@@ -76,7 +85,7 @@ export async function* generateSteps(
       const stepStart = performance.now();
       const position = output.length;
       const remaining = params.maxTokens - position;
-      const k = Math.min(adaptive.k, remaining - 1);
+      const k = fallback.off ? 0 : Math.min(adaptive.k, remaining - 1);
 
       const proposal = k > 0
         ? await proposer.propose({ tokens: committed, k, sampling, sampled, position, bannedAt, rng })
@@ -155,6 +164,9 @@ export async function* generateSteps(
         timings: { draftMs, verifyMs, overheadMs: performance.now() - stepStart - draftMs - verifyMs },
         kvBytes: { target: cache.bytes, draft: proposer.kvBytes() },
       };
+      // The same counts as the summary and /metrics: one definition of acceptance.
+      const acted = fallback.observe(index, counts.drafted, counts.accepted);
+      if (acted) record.guardrail = acted;
       stats.add(counts);
       adaptive.observe(depth, verdict.accepted);
       yield record;

@@ -19,7 +19,16 @@ export type {
   CacheChange, PositionOutcome, TokenOrigin, StepTimings, FinishReason, SpecSummary, StepCounts, TargetChoice,
 } from "./types";
 export { RequestError, ModelUnavailableError } from "./errors";
-export { A, STEP_SPAN_NAME, ROLLBACK_EVENT, TRACER_NAME, stepAttributes, traceGeneration, type TraceInfo } from "./telemetry";
+export {
+  A, STEP_SPAN_NAME, ROLLBACK_EVENT, TRACER_NAME, GUARDRAIL_EVENT_PREFIX, stepAttributes, traceGeneration, guardrailEventAttributes, type TraceInfo,
+} from "./telemetry";
+export {
+  guardrailConfigSchema, validateGuardrailConfig, parseGuardrailConfig, mergeGuardrailConfig, specPart, diffConfigs, forbiddenOverride,
+  vllmSpeculativeConfig, FallbackMonitor, DEFAULT_GUARDRAIL_CONFIG, DEFAULT_GUARDRAIL_RULES, OVERRIDABLE_FIELDS,
+  type GuardrailConfig, type GuardrailRules, type GuardrailLimits, type GuardrailAction, type FallbackRule, type LoadRule,
+  type FieldIssue, type ConfigChange, type GuardrailParse, type OverridableField,
+} from "./guardrails";
+export type { EngineRules } from "./generate";
 export { formatModelId, combinedModelHash, MODEL_ID_FILES, type ModelId, type ModelConfigJson } from "./runtime/model-folder";
 export { createRng, uniformAt, RNG_PURPOSES, type Rng, type RngPurpose } from "./rng";
 export { Detokenizer, type Decoder, type StopHit } from "./detokenizer";

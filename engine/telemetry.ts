@@ -10,12 +10,15 @@
  * Per-token and draft/verify data have no standard convention, so they live under speclens.*.
  */
 import { SpanStatusCode, trace, context, type Attributes, type Span, type Tracer } from "@opentelemetry/api";
+import type { GuardrailAction } from "./guardrails";
 import { formatModelId, type ModelId } from "./runtime/model-folder";
 import type { GenerateParams, GenerateResult, SpecConfig, StepRecord } from "./types";
 
 export const TRACER_NAME = "speclens-engine";
 export const STEP_SPAN_NAME = "speclens.step";
 export const ROLLBACK_EVENT = "speclens.rollback";
+/** A guardrail rule acted: the request span gets an event `speclens.guardrail.<rule>` (see guardrailEventAttributes). */
+export const GUARDRAIL_EVENT_PREFIX = "speclens.guardrail.";
 
 /** Attribute keys shared by the emitter and the stores that parse spans (db/ exporter, replay). */
 export const A = {
@@ -132,7 +135,27 @@ export const A = {
   rollbackDraftBefore: "speclens.rollback.draft.length_before",
   rollbackDraftAfter: "speclens.rollback.draft.length_after",
   rollbackDraftEvicted: "speclens.rollback.draft.evicted",
+
+  /** On a guardrail event (and on the step span where the fallback rule acted): what acted and why. */
+  guardrailRule: "speclens.guardrail.rule",
+  guardrailAction: "speclens.guardrail.action",
+  guardrailStep: "speclens.guardrail.step",
+  guardrailMeasured: "speclens.guardrail.measured",
+  guardrailThreshold: "speclens.guardrail.threshold",
+  guardrailDetail: "speclens.guardrail.detail",
 } as const;
+
+/** The attributes of a guardrail event; `step` is -1 for rules decided at admission. */
+export function guardrailEventAttributes(action: GuardrailAction): Attributes {
+  return {
+    [A.guardrailRule]: action.rule,
+    [A.guardrailAction]: action.action,
+    [A.guardrailStep]: action.step ?? -1,
+    [A.guardrailMeasured]: action.measured,
+    [A.guardrailThreshold]: action.threshold,
+    [A.guardrailDetail]: action.detail,
+  };
+}
 
 export interface TraceInfo {
   prompt: string;
@@ -325,6 +348,11 @@ async function* traceSteps(
       }
       const step = tracer.startSpan(STEP_SPAN_NAME, { attributes: { ...stepModels, ...stepAttributes(next.value) }, startTime: askedAt }, parent);
       step.addEvent(ROLLBACK_EVENT, rollbackAttributes(next.value));
+      const acted = next.value.guardrail;
+      if (acted) {
+        step.setAttributes(guardrailEventAttributes(acted));
+        request.addEvent(GUARDRAIL_EVENT_PREFIX + acted.rule, guardrailEventAttributes(acted));
+      }
       step.end();
       yield next.value;
     }

@@ -2,6 +2,7 @@
  * The engine's contracts: generation parameters, the proposer-to-verifier contract, and the
  * per-step and per-request records that tracing, metrics, the API and replay are built from.
  */
+import type { GuardrailAction } from "./guardrails";
 import type { ModelId } from "./runtime/model-folder";
 import type { SamplingParams } from "./sampling";
 
@@ -186,6 +187,8 @@ export interface StepRecord {
   rollback: { target: CacheChange; draft: CacheChange | null };
   timings: StepTimings;
   kvBytes: { target: number; draft: number };
+  /** Set on the step where a guardrail rule acted inside the request (the fallback rule). */
+  guardrail?: GuardrailAction;
 }
 
 export type FinishReason = "length" | "stop" | "eos" | "abort" | "time_budget";

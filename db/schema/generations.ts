@@ -60,6 +60,7 @@ export const requests = sqliteTable(
     totalMs: real("total_ms"),
     queueMs: real("queue_ms"), // time spent waiting for an engine slot before running
     cancelled: int("cancelled").notNull().default(0), // 1 when the client aborted
+    guardrailActions: int("guardrail_actions").notNull().default(0), // speclens.guardrail.* events on the request span
     discarded: int("discarded"), // accepted draft tokens cut by the request's end (EOS, stop, max_tokens)
     runtimeJson: text("runtime_json"), // speclens.runtime: onnxruntime version, execution provider, threads, graph optimisation
     targetFilesJson: text("target_files_json"), // {"model.onnx": sha256, "tokenizer.json": sha256, "config.json": sha256}

@@ -1,4 +1,4 @@
-import { A, STEP_SPAN_NAME, ROLLBACK_EVENT } from "@/engine";
+import { A, GUARDRAIL_EVENT_PREFIX, STEP_SPAN_NAME, ROLLBACK_EVENT } from "@/engine";
 import type { NewRequestRow, NewStepRow, NewTokenRow } from "../schema";
 import type { AttributeMap, AttributeValue, SpanRecord } from "./span-record";
 
@@ -76,6 +76,8 @@ function deriveRequest(span: SpanRecord): NewRequestRow {
     totalMs: num(a[A.totalMs]),
     queueMs: num(a[A.queueWaitMs]),
     cancelled: bool(a[A.cancelled]) || finish === "abort" ? 1 : 0,
+    // Counted here so per-version figures never scan span_events.
+    guardrailActions: span.events.filter((e) => e.name.startsWith(GUARDRAIL_EVENT_PREFIX)).length,
     discarded: num(a[A.discarded]),
     runtimeJson: str(a[A.runtime]),
     targetFilesJson: str(a[A.targetFiles]),

@@ -5,6 +5,7 @@ import { resolveConfig } from "@/db/queries/configs";
 import type { SpecEngine } from "@/engine";
 import { formatModelId } from "@/engine";
 import { DEFAULT_PARAMS, type GenerateParams } from "@/engine";
+import { admitRequest } from "../guardrails/admission";
 import { errorResponse } from "../http";
 import type { ParamNames } from "../serving/errors";
 import type { GenerationRequest } from "../serving/generation";
@@ -77,6 +78,9 @@ interface Common {
   promptIds: number[];
   promptText: string;
   maxTokens: number;
+  /** Whether the body asked for a length (else maxTokens is the endpoint's default), and under which name. */
+  askedMaxTokens: boolean;
+  maxTokensParam: string;
   extraStops: readonly string[];
   logprobs: number | null;
   echo: string | null;
@@ -91,15 +95,28 @@ function prepare(c: Common): Prepared {
   const selector = c.body.speclens?.config;
   const resolved = resolveConfig(getDb(), selector);
   if (!resolved) return fail(400, `speclens.config: no config label or version ${JSON.stringify(selector)}`, "speclens.config");
+  // The version is fixed here, at admission: a label moved while this request runs does not change it.
+  const base = resolved.config;
+  const overrides = c.body.speclens?.overrides ?? {};
   let config;
   try {
     // Validated here, once: the engine trusts a config that passed its schema.
-    config = applySpecOverrides(resolved.config, c.body.speclens?.overrides, "speclens.overrides");
+    config = applySpecOverrides(base, overrides, "speclens.overrides");
   } catch (error) {
     if (error instanceof SpecOverridesError) return fail(400, error.message, error.param);
     throw error;
   }
   const params = samplingParams(c.body, c.maxTokens, c.extraStops, c.logprobs ?? 0);
+  const admitted = admitRequest(
+    {
+      rules: resolved.guardrail, base, config, overrideFields: Object.keys(overrides).filter((k) => overrides[k] !== undefined),
+      maxTokens: params.maxTokens, askedMaxTokens: c.askedMaxTokens, timeBudgetMs: params.timeBudgetMs,
+    },
+    { maxTokens: c.maxTokensParam, overridePrefix: "speclens.overrides." },
+  );
+  if (!admitted.ok) return { ok: false, response: admitted.response };
+  params.maxTokens = admitted.maxTokens;
+  params.timeBudgetMs = admitted.timeBudgetMs;
   return {
     ok: true,
     request: {
@@ -112,6 +129,7 @@ function prepare(c: Common): Prepared {
         operation: c.operation,
         configVersion: String(resolved.version),
         signal: c.signal,
+        guardrails: { version: resolved.version, rules: resolved.guardrail, actions: admitted.actions },
       },
       model: c.body.model,
       stream: c.body.stream ?? false,
@@ -153,6 +171,8 @@ export function prepareCompletion(engine: SpecEngine, body: CompletionBody, sign
     endpoint: "POST /v1/completions",
     operation: "text_completion",
     maxTokens: body.max_tokens ?? COMPLETIONS_DEFAULT_MAX_TOKENS,
+    askedMaxTokens: body.max_tokens != null,
+    maxTokensParam: "max_tokens",
     extraStops: [],
     logprobs: body.logprobs ?? null,
     echo: body.echo ? promptText : null,
@@ -173,6 +193,8 @@ export function prepareChat(engine: SpecEngine, body: ChatBody, signal: AbortSig
     endpoint: "POST /v1/chat/completions",
     operation: "chat",
     maxTokens,
+    askedMaxTokens: body.max_completion_tokens != null || body.max_tokens != null,
+    maxTokensParam: body.max_completion_tokens != null ? "max_completion_tokens" : "max_tokens",
     extraStops: engine.chatTemplate.stop,
     logprobs: body.logprobs ? (body.top_logprobs ?? 0) : null,
     echo: null,

@@ -3,9 +3,10 @@ import { ROOT_CONTEXT, context, type Span } from "@opentelemetry/api";
 import { flushTraces } from "@/db/tracing/runtime";
 import type { SpecEngine } from "@/engine";
 import { usesDraft } from "@/engine";
-import { A, streamDraftOnly, traceGeneration } from "@/engine";
-import type { GenerateParams, GenerateResult, SpecConfig, StepRecord } from "@/engine";
+import { A, GUARDRAIL_EVENT_PREFIX, guardrailEventAttributes, streamDraftOnly, traceGeneration } from "@/engine";
+import type { GenerateParams, GenerateResult, GuardrailAction, GuardrailRules, SpecConfig, StepRecord } from "@/engine";
 import { getEngine } from "../engine";
+import { cooldownRemaining, startCooldown } from "../guardrails/cooldown";
 import { admissionQueue, checkTokenLimits, effectiveTimeBudget } from "./limits";
 import { servingMetrics } from "./metrics";
 import { QueueFullError, type Ticket } from "./queue";
@@ -37,6 +38,11 @@ export interface GenerationRequest {
   replay?: { of: string; mode: string };
   /** "draft-only" generates with the draft model alone (a replay mode); speculative by default. */
   generator?: "speculative" | "draft-only";
+  /**
+   * The resolved version's guardrail rules, and the actions already taken for this request before it
+   * got here (e.g. a capped time budget). Cooldown and load are decided here, at admission.
+   */
+  guardrails?: { version: number; rules: GuardrailRules; actions: GuardrailAction[] };
 }
 
 export interface GenerationHandle {
@@ -56,11 +62,14 @@ export async function startGeneration(request: GenerationRequest): Promise<Gener
   const promptIds = typeof request.prompt === "string" ? engine.tokenizer.encode(request.prompt) : request.prompt;
   checkTokenLimits(promptIds.length, request.params.maxTokens);
   const params: GenerateParams = { ...request.params, timeBudgetMs: effectiveTimeBudget(request.params.timeBudgetMs) };
+  // From here to admit() nothing awaits, so the load the rules see is the load the request joins.
+  const { config, actions } = admissionRules(request);
+  const fallback = config.proposer === "off" ? null : request.guardrails?.rules.fallback ?? null;
   // Throws a RequestError before anything starts; the generator does no work until iterated.
   const draftOnly = request.generator === "draft-only";
   const engineSteps = draftOnly
-    ? streamDraftOnly(engine.models, promptIds, params, request.config, request.signal)
-    : engine.stream(promptIds, params, request.config, request.signal);
+    ? streamDraftOnly(engine.models, promptIds, params, config, request.signal)
+    : engine.stream(promptIds, params, config, request.signal, { fallback });
 
   let ticket: Ticket;
   try {
@@ -86,8 +95,8 @@ export async function startGeneration(request: GenerationRequest): Promise<Gener
     prompt: request.promptText ?? (typeof request.prompt === "string" ? request.prompt : engine.tokenizer.decode([...request.prompt])),
     promptTokenIds: promptIds,
     params,
-    config: request.config,
-    models: draftOnly ? { target: engine.models.draft!.id, draft: null } : requestModels(engine, request.config),
+    config,
+    models: draftOnly ? { target: engine.models.draft!.id, draft: null } : requestModels(engine, config),
     endpoint: request.endpoint,
     operation: request.operation,
     configVersion: request.configVersion,
@@ -98,6 +107,10 @@ export async function startGeneration(request: GenerationRequest): Promise<Gener
     traceGeneration(queued(), info, (s) => {
       span = s;
       if (request.replay) s.setAttributes({ [A.replayOf]: request.replay.of, [A.replayMode]: request.replay.mode });
+      for (const action of actions) {
+        s.addEvent(GUARDRAIL_EVENT_PREFIX + action.rule, guardrailEventAttributes(action));
+        servingMetrics().observeGuardrail(action);
+      }
     }),
   );
 
@@ -113,6 +126,12 @@ export async function startGeneration(request: GenerationRequest): Promise<Gener
         }
         if (firstTokenMs === null && next.value.emitted.length > 0) firstTokenMs = performance.now() - arrivedAt;
         metrics.observeStep(next.value);
+        const acted = next.value.guardrail;
+        if (acted) {
+          metrics.observeGuardrail(acted);
+          const guard = request.guardrails;
+          if (acted.rule === "fallback" && guard?.rules.fallback) startCooldown(guard.version, guard.rules.fallback.cooldownSeconds);
+        }
         yield next.value;
       }
     } finally {
@@ -123,6 +142,38 @@ export async function startGeneration(request: GenerationRequest): Promise<Gener
   }
 
   return { traceId: span.spanContext().traceId, promptTokens: promptIds.length, steps: observed() };
+}
+
+/**
+ * The rules decided at admission: a running fallback cooldown of the version, else the load rule
+ * (more requests in flight, running or waiting, than it allows), switches speculation off.
+ */
+function admissionRules(request: GenerationRequest): { config: SpecConfig; actions: GuardrailAction[] } {
+  const guard = request.guardrails;
+  const actions = [...(guard?.actions ?? [])];
+  if (!guard || request.config.proposer === "off") return { config: request.config, actions };
+  const off = { ...request.config, proposer: "off" as const };
+  const remaining = cooldownRemaining(guard.version);
+  if (remaining > 0) {
+    const threshold = guard.rules.fallback?.cooldownSeconds ?? 0;
+    actions.push({
+      rule: "cooldown", action: "speculation_off", step: null, measured: remaining, threshold,
+      detail: `version ${guard.version} is cooling down after its fallback rule acted: ${remaining.toFixed(1)} s of ${threshold} s left, speculation off`,
+    });
+    return { config: off, actions };
+  }
+  const load = guard.rules.load;
+  if (load) {
+    const { running, waiting } = admissionQueue().stats();
+    if (running + waiting > load.maxRunning) {
+      actions.push({
+        rule: "load", action: "speculation_off", step: null, measured: running + waiting, threshold: load.maxRunning,
+        detail: `${running + waiting} requests in flight (${running} running, ${waiting} waiting) at admission, more than ${load.maxRunning}: speculation off`,
+      });
+      return { config: off, actions };
+    }
+  }
+  return { config: request.config, actions };
 }
 
 /** Runs a generation to the end (the non-streaming endpoints). */

@@ -1,7 +1,7 @@
 import "server-only";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import { tracingReport } from "@/db/tracing/runtime";
-import type { GenerateResult, StepRecord } from "@/engine";
+import type { GenerateResult, GuardrailAction, StepRecord } from "@/engine";
 import { loadedModels } from "../engine";
 import { admissionQueue } from "./limits";
 
@@ -40,6 +40,7 @@ class ServingMetrics {
   private readonly firstToken: Histogram<"endpoint">;
   private readonly perOutputToken: Histogram<"endpoint">;
   private readonly queueTime: Histogram;
+  private readonly guardrailActions: Counter<"rule" | "action">;
 
   constructor() {
     const registers = [this.registry];
@@ -63,6 +64,11 @@ class ServingMetrics {
     this.e2eLatency = histogram("speclens_e2e_request_latency_seconds", "Arrival to last token, queueing included.", LATENCY_BUCKETS, ["endpoint"]);
     this.firstToken = histogram("speclens_time_to_first_token_seconds", "Arrival to first output token, queueing included.", FIRST_TOKEN_BUCKETS, ["endpoint"]);
     this.perOutputToken = histogram("speclens_time_per_output_token_seconds", "Mean time between output tokens after the first, per request.", PER_TOKEN_BUCKETS, ["endpoint"]);
+    this.guardrailActions = counter(
+      "speclens_guardrail_actions_total",
+      "Guardrail rule actions: fallback/cooldown/load switching speculation off, limits and overrides refusing or capping a request.",
+      ["rule", "action"],
+    );
     this.queueTime = histogram("speclens_request_queue_time_seconds", "Time a request waited for a slot.", FIRST_TOKEN_BUCKETS);
 
     new Gauge({
@@ -133,6 +139,10 @@ class ServingMetrics {
         this.perOutputToken.observe({ endpoint }, (timing.totalMs - timing.firstTokenMs) / 1000 / (result.tokens.length - 1));
       }
     }
+  }
+
+  observeGuardrail(action: Pick<GuardrailAction, "rule" | "action">): void {
+    this.guardrailActions.inc({ rule: action.rule, action: action.action });
   }
 
   observeRejected(reason: "queue_full"): void {

@@ -7,6 +7,7 @@ import { OriginLegend, TokenStrip } from "@/app/_components/TokenStrip";
 import { formatDurationNs, formatTimestampNs, shortId } from "@/app/_lib/format";
 import { getDb } from "@/db/client";
 import { getTrace, TRACE_ID_PATTERN, type StepDetail } from "@/db/queries/traces";
+import { GuardrailEvents } from "./GuardrailEvents";
 
 export const dynamic = "force-dynamic";
 
@@ -153,6 +154,7 @@ export default async function TracePage({ params }: Props) {
         </>
       )}
 
+      <GuardrailEvents traceId={traceId} />
       <h2 className="section-title">Steps ({trace.steps.length})</h2>
       <div className="table-wrap">
         <table className="data-table" data-testid="step-table">

@@ -1,0 +1,63 @@
+import { authorize, callerIdentity } from "@/app/_lib/auth";
+import { candidateConfig, createBodySchema, versionJson } from "@/app/_lib/guardrails/api";
+import { errorResponse, jsonResponse, readJsonBody, zodErrorResponse } from "@/app/_lib/http";
+import { getDb } from "@/db/client";
+import { getConfigVersion, listConfigLabels, listConfigVersions, protectedLabels, saveConfigVersion } from "@/db/queries/configs";
+import { NO_FIGURES, versionFigures } from "@/db/queries/config-figures";
+
+export const runtime = "nodejs";
+export const dynamic = "force-dynamic";
+
+/** GET /api/guardrails: every version (newest first) with its labels and figures, and the label map. */
+export async function GET(request: Request): Promise<Response> {
+  const auth = authorize(request, "config:read");
+  if (!auth.ok) return auth.response;
+  const db = getDb();
+  const figures = versionFigures(db);
+  return jsonResponse({
+    versions: listConfigVersions(db).map((v) => versionJson(v, figures.get(v.version) ?? NO_FIGURES)),
+    labels: Object.fromEntries(listConfigLabels(db).map((l) => [l.label, l.version])),
+    protectedLabels: protectedLabels(),
+  });
+}
+
+/**
+ * POST /api/guardrails `{ config, message, baseVersion, baseLabel? }` -> 201 `{ version }`. A bad
+ * config is a 400 naming every field (nothing stored); a stale base a 409 saying what changed.
+ */
+export async function POST(request: Request): Promise<Response> {
+  const auth = authorize(request, "config:write");
+  if (!auth.ok) return auth.response;
+  const read = await readJsonBody(request);
+  if (!read.ok) return read.response;
+  const body = createBodySchema.safeParse(read.body);
+  if (!body.success) return zodErrorResponse(body.error);
+  const db = getDb();
+  const candidate = candidateConfig(db, body.data.baseVersion, body.data.config);
+  if (!candidate.ok) {
+    return "missingBase" in candidate ? errorResponse(400, `baseVersion: there is no version ${body.data.baseVersion}`, { param: "baseVersion" }) : candidate.response;
+  }
+  const saved = saveConfigVersion(db, {
+    config: candidate.config, message: body.data.message, author: callerIdentity(auth), baseVersion: body.data.baseVersion, baseLabel: body.data.baseLabel ?? null,
+  });
+  switch (saved.kind) {
+    case "created":
+      return jsonResponse(versionJson(getConfigVersion(db, saved.version)!), { status: 201, headers: { location: `/api/guardrails/${saved.version}` } });
+    case "no-base":
+      return errorResponse(400, saved.message, { param: saved.param });
+    case "stale": {
+      const s = saved.stale;
+      const what = s.reason === "label-moved"
+        ? `the label ${s.label} moved from version ${s.baseVersion} to ${s.currentVersion} (by ${s.changedBy} at ${new Date(s.changedAtMs).toISOString()})`
+        : `version ${s.currentVersion} was already built on version ${s.baseVersion} (by ${s.changedBy} at ${new Date(s.changedAtMs).toISOString()})`;
+      const changed = s.changes.map((c) => c.path).join(", ") || "nothing in the config";
+      return jsonResponse(
+        {
+          error: { message: `baseVersion: stale base: ${what}; changed since: ${changed}. Reload version ${s.currentVersion} and re-apply your edit.`, type: "conflict_error", param: "baseVersion", code: "stale_base" },
+          stale: { ...s, changedAt: new Date(s.changedAtMs).toISOString() },
+        },
+        { status: 409 },
+      );
+    }
+  }
+}
