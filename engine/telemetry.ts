@@ -69,6 +69,9 @@ export const A = {
   queueWaitMs: "speclens.timing.queue_wait_ms",
   /** true when the generation ended because it was cancelled (client gone, abort). */
   cancelled: "speclens.cancelled",
+  /** On a replay's request span: the trace id it re-ran, and how (exact | target-only | draft-only | config). */
+  replayOf: "speclens.replay_of",
+  replayMode: "speclens.replay.mode",
 
   stepIndex: "speclens.step.index",
   k: "speclens.step.k",

@@ -67,6 +67,7 @@ function AlertCard({ alert, charted }: { alert: AlertView; charted: boolean }) {
           ))}
           {alert.traceIds.length > TRACES_SHOWN && <li className="muted">and {alert.traceIds.length - TRACES_SHOWN} earlier</li>}
         </ul>
+        {alert.traceIds.length > 0 && <Link href={`/replay?alert=${alert.id}`} data-testid="alert-replay">Replay them all</Link>}
       </section>
       <details>
         <summary>History ({history.length}) and webhook deliveries ({deliveries.length})</summary>

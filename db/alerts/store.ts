@@ -101,8 +101,10 @@ const toSignals = (r: SignalRow): RequestSignals & { endNs: bigint } => ({
 });
 
 // Requests that speak for a series: finished, not failed or cancelled, and drafted something.
+// Replays (replay_of set) re-run stored traffic for an investigation: counting them would feed the same
+// requests into a series twice, so a series is live traffic only.
 const SERIES_FILTER = `config_version IS @configVersion AND target_model_id IS @targetModelId AND draft_model_id IS @draftModelId
-  AND proposer IS @proposer AND drafted > 0 AND status_code <> 2 AND cancelled = 0`;
+  AND proposer IS @proposer AND drafted > 0 AND status_code <> 2 AND cancelled = 0 AND replay_of IS NULL`;
 const SIGNAL_COLUMNS = `trace_id, end_ns, accepted, drafted, position_counts_json, target_confidence, target_confidence_n, draft_confidence, draft_confidence_n`;
 
 /** The rules a config version carries ("3" or "v3"); defaults when the version or its field is missing. */

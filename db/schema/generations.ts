@@ -67,6 +67,10 @@ export const requests = sqliteTable(
     runtimeJson: text("runtime_json"), // speclens.runtime: onnxruntime version, execution provider, threads, graph optimisation
     targetFilesJson: text("target_files_json"), // {"model.onnx": sha256, "tokenizer.json": sha256, "config.json": sha256}
     draftFilesJson: text("draft_files_json"),
+    // A replay is a trace of its own that names the trace it re-ran and how (exact | target-only |
+    // draft-only | config); null for an original request.
+    replayOf: text("replay_of"),
+    replayMode: text("replay_mode"),
   },
   (t) => [
     // Keyset pagination (start_ns desc, trace_id desc) and every filter below narrow by time.
@@ -92,6 +96,7 @@ export const requests = sqliteTable(
       t.steps, t.drafted, t.accepted, t.outputTokens, t.totalMs, t.ttftMs, t.queueMs, t.tokensPerS, t.perPositionJson,
     ),
     index("requests_series_idx").on(t.configVersion, t.targetModelId, t.draftModelId, t.proposer, t.startNs),
+    index("requests_replay_of_idx").on(t.replayOf, t.startNs),
   ],
 );
 

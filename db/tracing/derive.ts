@@ -83,6 +83,8 @@ function deriveRequest(span: SpanRecord): NewRequestRow {
     runtimeJson: str(a[A.runtime]),
     targetFilesJson: str(a[A.targetFiles]),
     draftFilesJson: str(a[A.draftFiles]),
+    replayOf: str(a[A.replayOf]),
+    replayMode: str(a[A.replayMode]),
   };
 }
 

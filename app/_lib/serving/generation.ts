@@ -3,7 +3,7 @@ import { ROOT_CONTEXT, context, type Span } from "@opentelemetry/api";
 import { flushTraces } from "@/db/tracing/runtime";
 import type { SpecEngine } from "@/engine";
 import { usesDraft } from "@/engine";
-import { A, GUARDRAIL_EVENT_PREFIX, guardrailEventAttributes, traceGeneration } from "@/engine";
+import { A, GUARDRAIL_EVENT_PREFIX, guardrailEventAttributes, streamDraftOnly, traceGeneration } from "@/engine";
 import type { GenerateParams, GenerateResult, GuardrailAction, GuardrailRules, SpecConfig, StepRecord } from "@/engine";
 import { getEngine } from "../engine";
 import { cooldownRemaining, startCooldown } from "../guardrails/cooldown";
@@ -34,6 +34,10 @@ export interface GenerationRequest {
   configVersion?: string;
   /** Aborts the generation (client gone): it stops at the next step and its trace ends as cancelled. */
   signal?: AbortSignal;
+  /** Set on a replay: the trace it re-runs and how; recorded on its request span (replay_of). */
+  replay?: { of: string; mode: string };
+  /** "draft-only" generates with the draft model alone (a replay mode); speculative by default. */
+  generator?: "speculative" | "draft-only";
   /**
    * The resolved version's guardrail rules, and the actions already taken for this request before it
    * got here (e.g. a capped time budget). Cooldown and load are decided here, at admission.
@@ -62,7 +66,10 @@ export async function startGeneration(request: GenerationRequest): Promise<Gener
   const { config, actions } = admissionRules(request);
   const fallback = config.proposer === "off" ? null : request.guardrails?.rules.fallback ?? null;
   // Throws a RequestError before anything starts; the generator does no work until iterated.
-  const engineSteps = engine.stream(promptIds, params, config, request.signal, { fallback });
+  const draftOnly = request.generator === "draft-only";
+  const engineSteps = draftOnly
+    ? streamDraftOnly(engine.models, promptIds, params, config, request.signal)
+    : engine.stream(promptIds, params, config, request.signal, { fallback });
 
   let ticket: Ticket;
   try {
@@ -89,7 +96,7 @@ export async function startGeneration(request: GenerationRequest): Promise<Gener
     promptTokenIds: promptIds,
     params,
     config,
-    models: requestModels(engine, config),
+    models: draftOnly ? { target: engine.models.draft!.id, draft: null } : requestModels(engine, config),
     endpoint: request.endpoint,
     operation: request.operation,
     configVersion: request.configVersion,
@@ -99,6 +106,7 @@ export async function startGeneration(request: GenerationRequest): Promise<Gener
   const traced = context.with(ROOT_CONTEXT, () =>
     traceGeneration(queued(), info, (s) => {
       span = s;
+      if (request.replay) s.setAttributes({ [A.replayOf]: request.replay.of, [A.replayMode]: request.replay.mode });
       for (const action of actions) {
         s.addEvent(GUARDRAIL_EVENT_PREFIX + action.rule, guardrailEventAttributes(action));
         servingMetrics().observeGuardrail(action);

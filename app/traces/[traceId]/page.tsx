@@ -1,6 +1,8 @@
 import type { Metadata } from "next";
 import Link from "next/link";
 import { notFound } from "next/navigation";
+import { AttributionView } from "@/app/_components/replay/AttributionView";
+import { ReplayPanel } from "@/app/_components/replay/ReplayPanel";
 import { OriginLegend } from "@/app/_components/TokenStrip";
 import { loadedEngine } from "@/app/_lib/engine";
 import { formatDurationNs, formatTimestampNs, shortId } from "@/app/_lib/format";
@@ -163,6 +165,8 @@ export default async function TracePage({ params }: Props) {
           <OriginLegend />
           <TraceExplorer view={view} />
           <GuardrailEvents traceId={traceId} />
+          <AttributionView traceId={traceId} completion={r.completion ?? ""} />
+          <ReplayPanel traceId={traceId} />
         </>
       )}
     </>
