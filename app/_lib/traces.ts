@@ -41,6 +41,9 @@ export const traceQuerySchema = z.strictObject({
   min_latency_ms: millis.optional(),
   max_latency_ms: millis.optional(),
   q: z.string().max(200).optional(),
+  replay: z.enum(["only", "exclude"]).optional(),
+  alert: z.coerce.number().int().min(1).optional(),
+  alerted: z.enum(["1"]).optional(),
   sort: z.enum(TRACE_SORTS).default("start"),
   order: z.enum(["asc", "desc"]).default("desc"),
   limit: z.coerce.number().int().min(1).max(MAX_TRACE_LIMIT).default(50),
@@ -55,6 +58,6 @@ export function toTraceFilters(q: TraceQuery, now = Date.now()): TraceFilters {
     proposer: q.proposer, model: q.model, finishReason: q.finish_reason, node: q.node, configVersion: q.config_version,
     verifyMode: q.verify_mode, status: q.status, sinceNs: since, untilNs: q.until,
     minAcceptance: q.min_acceptance, maxAcceptance: q.max_acceptance, minLatencyMs: q.min_latency_ms, maxLatencyMs: q.max_latency_ms,
-    q: q.q?.trim() || undefined, sort: q.sort, order: q.order, limit: q.limit, cursor: q.cursor,
+    q: q.q?.trim() || undefined, replay: q.replay, alertId: q.alert, alerted: q.alerted === "1", sort: q.sort, order: q.order, limit: q.limit, cursor: q.cursor,
   };
 }

@@ -33,6 +33,12 @@ export interface TraceFilters {
   maxLatencyMs?: number;
   /** Full-text search over prompt and completion: every word must occur (FTS5, unicode61 tokens). */
   q?: string;
+  /** "only": replays alone; "exclude": live traffic alone (requests.replay_of). */
+  replay?: "only" | "exclude";
+  /** Only the traces that made this alert fire (the breaching window it recorded). */
+  alertId?: number;
+  /** Only traces that made any alert fire. */
+  alerted?: boolean;
   sort?: TraceSort;
   order?: "asc" | "desc";
   limit?: number;
@@ -154,6 +160,13 @@ function filterConditions(db: SpecLensDb, f: TraceFilters): SQL[] {
   if (acceptance) where.push(acceptance);
   const latency = rangeCondition(db, "total_ms", f.minLatencyMs, f.maxLatencyMs);
   if (latency) where.push(latency);
+  if (f.replay === "only") where.push(sql`${requests.replayOf} IS NOT NULL`);
+  if (f.replay === "exclude") where.push(sql`${requests.replayOf} IS NULL`);
+  // An alert records the trace ids of the window that made it fire as a JSON array.
+  if (f.alertId !== undefined) {
+    where.push(sql`${requests.traceId} IN (SELECT j.value FROM alerts a, json_each(a.trace_ids_json) j WHERE a.id = ${f.alertId})`);
+  }
+  if (f.alerted) where.push(sql`${requests.traceId} IN (SELECT j.value FROM alerts a, json_each(a.trace_ids_json) j)`);
   const match = f.q ? ftsQuery(f.q) : null;
   if (match) where.push(searchCondition(db, match));
   return where;

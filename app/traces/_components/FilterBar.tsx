@@ -63,6 +63,22 @@ export function FilterBar({ facets, values }: { facets: Facets; values: Record<s
       <Choice name="config_version" label="Config" options={facets.configVersion} value={values.config_version} format={(v) => `v${v.replace(/^v/, "")}`} />
       <Choice name="model" label="Model" options={facets.model} value={values.model} format={modelName} />
       <Choice name="node" label="Node" options={facets.node} value={values.node} />
+      <label className="filter">
+        <span>Replays</span>
+        <select name="replay" defaultValue={values.replay ?? ""}>
+          <option value="">included</option>
+          <option value="only">only replays</option>
+          <option value="exclude">live traffic only</option>
+        </select>
+      </label>
+      <label className="filter">
+        <span>Alerts</span>
+        <select name="alerted" defaultValue={values.alerted ?? ""}>
+          <option value="">any trace</option>
+          <option value="1">made an alert fire</option>
+        </select>
+      </label>
+      {values.alert && <input type="hidden" name="alert" value={values.alert} />}
       <NumberField name="min_acceptance" label="Accept ≥" value={values.min_acceptance} step="0.05" placeholder="0–1" />
       <NumberField name="max_acceptance" label="Accept ≤" value={values.max_acceptance} step="0.05" placeholder="0–1" />
       <NumberField name="min_latency_ms" label="Latency ≥ ms" value={values.min_latency_ms} step="1" placeholder="ms" />
