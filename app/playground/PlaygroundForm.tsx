@@ -56,14 +56,18 @@ export function PlaygroundForm() {
   async function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
     const form = new FormData(event.currentTarget);
+    // Proposer and k max override the config version only when chosen: left blank, the version's own
+    // policy runs (and a version that forbids overrides still accepts the Playground's requests).
+    const proposer = String(form.get("proposer") ?? "");
+    const kMax = String(form.get("k_max") ?? "");
     const body = {
       prompt: String(form.get("prompt") ?? ""),
       config: String(form.get("config") ?? "production"),
       max_tokens: Number(form.get("max_tokens")),
-      proposer: String(form.get("proposer")),
       temperature: Number(form.get("temperature")),
       seed: Number(form.get("seed")),
-      k_max: Number(form.get("k_max")),
+      ...(proposer !== "" ? { proposer } : {}),
+      ...(kMax !== "" ? { k_max: Number(kMax) } : {}),
       stream: true,
     };
     setRunning(true);
@@ -113,7 +117,8 @@ export function PlaygroundForm() {
           </label>
           <label>
             Proposer
-            <select name="proposer" defaultValue="draft-model">
+            <select name="proposer" defaultValue="">
+              <option value="">the version&apos;s</option>
               {PROPOSERS.map((p) => (
                 <option key={p}>{p}</option>
               ))}
@@ -129,7 +134,7 @@ export function PlaygroundForm() {
           </label>
           <label>
             Draft length (k max)
-            <input name="k_max" type="number" min={1} max={16} defaultValue={4} required />
+            <input name="k_max" type="number" min={1} max={16} placeholder="the version's" />
           </label>
         </div>
         <button className="button" type="submit" disabled={running}>
@@ -186,7 +191,7 @@ export function PlaygroundForm() {
         ) : live ? null : (
           <EmptyState title="No generation yet">
             Write a prompt and press Generate: it runs through the embedded speculative-decoding engine under the chosen config version
-            (its proposer and draft length overridden by the fields above), and the completion appears here
+            (its proposer and draft length overridden only where you choose them above), and the completion appears here
             with every token coloured by where it came from (accepted draft, recovered, bonus), linked to its full trace.
           </EmptyState>
         )}
