@@ -4,7 +4,7 @@ import { listGuardrailEvents } from "@/db/queries/guardrail-events";
 /*
  * The guardrail rules that acted on this request, each at its step (or at admission), with what was
  * measured against which threshold. Self-contained: the trace page includes it with one line. The
- * step where a rule acted is also marked in the step table by a row style keyed on its position.
+ * step where a rule acted is also marked in the step waterfall by a row style keyed on its data-step.
  */
 export function GuardrailEvents({ traceId }: { traceId: string }) {
   const events = listGuardrailEvents(getDb(), traceId);
@@ -12,8 +12,8 @@ export function GuardrailEvents({ traceId }: { traceId: string }) {
   const fmt = (v: number | null) => (v === null ? "–" : Number.isInteger(v) ? String(v) : v.toFixed(3));
   const steps = events.filter((e) => e.step !== null).map((e) => e.step as number);
   const rowMarks = steps
-    .map((s) => `[data-testid="step-table"] tbody tr:nth-child(${s + 1}) { box-shadow: inset 4px 0 0 #c2410c; background: #fff4ec; }
-[data-testid="step-table"] tbody tr:nth-child(${s + 1}) td:first-child::after { content: " ⚑"; color: #c2410c; }`)
+    .map((s) => `[data-testid="step-list"] .step-row[data-step="${s}"] { box-shadow: inset 4px 0 0 #c2410c; background: #fff4ec; }
+[data-testid="step-list"] .step-row[data-step="${s}"] > span:first-child::after { content: " ⚑"; color: #c2410c; }`)
     .join("\n");
   return (
     <section className="card" data-testid="guardrail-events" style={{ margin: "0 0 20px" }}>
