@@ -1,15 +1,9 @@
 /* The JSON the replay routes answer, as the browser components read it (see app/_lib/replay/run.ts). */
+import type { AttributedToken } from "@/app/_lib/replay/attribution";
+import type { DraftEvidence } from "@/app/_lib/replay/compare";
 
-export interface DraftEvidenceJson {
-  position: number;
-  token: number;
-  text: string;
-  draftProb: number | null;
-  targetProb: number | null;
-  targetChoice: { token: number; prob: number | null; text: string | null } | null;
-  configVersion: string | null;
-  lossyThreshold: number | null;
-}
+/** The same shape the server computes it in (type-only imports are erased, so nothing server-side is bundled). */
+export type DraftEvidenceJson = DraftEvidence;
 
 export interface DivergenceJson {
   position: number;
@@ -33,18 +27,7 @@ export interface ReplayJson {
   replay: { tokens: number; text: string; finishReason: string };
 }
 
-export interface AttributedTokenJson {
-  position: number;
-  text: string;
-  start: number;
-  end: number;
-  origin: string;
-  targetProb: number | null;
-  draftProb: number | null;
-  targetChoice: { token: number; prob: number | null; text: string } | null;
-  draftIntroduced: boolean;
-  sameInTargetOnly: boolean;
-}
+export type AttributedTokenJson = AttributedToken;
 
 export interface AttributionJson {
   traceId: string;
