@@ -1,6 +1,7 @@
 import "server-only";
 import { generationResponse } from "./generate";
 import { generationErrorResponse } from "./serving/errors";
+import { SSE_HEADERS } from "./http";
 import type { GenerationHandle } from "./serving/generation";
 
 /*
@@ -48,12 +49,6 @@ export function streamGeneration(handle: GenerationHandle, configVersion: number
     },
   });
   return new Response(body, {
-    headers: {
-      "content-type": "text/event-stream; charset=utf-8",
-      "cache-control": "no-cache, no-transform",
-      connection: "keep-alive",
-      "x-accel-buffering": "no",
-      "x-speclens-trace-id": handle.traceId,
-    },
+    headers: { ...SSE_HEADERS, "x-speclens-trace-id": handle.traceId },
   });
 }

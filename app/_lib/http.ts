@@ -90,6 +90,14 @@ export async function readBodyText(request: Request): Promise<{ ok: true; text: 
   return { ok: true, text: Buffer.concat(chunks).toString("utf8") };
 }
 
+/** Headers of every server-sent-event stream; no-transform keeps Next's gzip from buffering the stream. */
+export const SSE_HEADERS = {
+  "content-type": "text/event-stream; charset=utf-8",
+  "cache-control": "no-cache, no-transform",
+  connection: "keep-alive",
+  "x-accel-buffering": "no",
+} as const;
+
 /** The request body as JSON, or a 400 response saying it is not (413 past the size limit). */
 export async function readJsonBody(request: Request): Promise<{ ok: true; body: unknown } | { ok: false; response: Response }> {
   const read = await readBodyText(request);

@@ -3,7 +3,7 @@ import type { z } from "zod";
 import type { SpecEngine } from "@/engine";
 import { authorize } from "../auth";
 import { getEngine } from "../engine";
-import { jsonResponse, readJsonBody, zodErrorResponse } from "../http";
+import { SSE_HEADERS, jsonResponse, readJsonBody, zodErrorResponse } from "../http";
 import { generationErrorResponse } from "../serving/errors";
 import { startGeneration, type GenerationHandle } from "../serving/generation";
 import { openaiFinishReason, speclensSummary, usage, type Dialect } from "./format";
@@ -155,14 +155,7 @@ function streamReply(engine: SpecEngine, dialect: Dialect, req: PreparedRequest,
     },
   });
   return new Response(body, {
-    headers: {
-      ...reply.headers,
-      "content-type": "text/event-stream; charset=utf-8",
-      // no-transform keeps Next's gzip from buffering the stream.
-      "cache-control": "no-cache, no-transform",
-      connection: "keep-alive",
-      "x-accel-buffering": "no",
-    },
+    headers: { ...reply.headers, ...SSE_HEADERS },
   });
 }
 
