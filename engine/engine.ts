@@ -52,17 +52,22 @@ export interface EngineOptions extends RuntimeOptions {
   draft?: RuntimeOptions;
 }
 
+type SessionDefaults = Required<Pick<RuntimeOptions, "threads" | "spinning" | "stopSpinningAfterRun">> & Pick<RuntimeOptions, "spinDurationUs">;
+
 /**
- * Per-model session settings (bench/results/sessions.md measures the alternatives). The target is
- * bound by its weights' memory traffic and gains from a second thread; the draft (2M parameters, a
- * pass well under a millisecond) loses more to waking a worker than it gains, so it runs on one.
- * Spinning stays off on both: the idle session's spinning workers would take the cores the other
- * session is running on. off uses the same target session, so its comparison stays fair.
+ * Per-model session settings (`npm run bench:sessions` measures the alternatives). The target runs on
+ * two intra-op threads whose workers spin between kernels (onnxruntime's default): on an idle 2-core
+ * host a one-position pass takes 4.26 ms spinning against 5.95 ms without, and a one-thread draft pass
+ * right after it is not slowed (1.18 vs 1.21 ms), because the draft runs on the calling thread.
+ * Stopping the spinners after every run (session.force_spinning_stop) costs 2-3x and is off. The
+ * draft (2M parameters, a pass around a millisecond) loses more to waking a worker than it gains, so
+ * it runs on one thread. On a host busy with other work spinning loses (SPECLENS_TARGET_SPIN=0).
+ * off uses the same target session, so its comparison stays fair.
  * SPECLENS_TARGET_THREADS / SPECLENS_DRAFT_THREADS / SPECLENS_TARGET_SPIN override them.
  */
-export const DEFAULT_SESSIONS: { target: Required<Pick<RuntimeOptions, "threads" | "spinning">>; draft: Required<Pick<RuntimeOptions, "threads" | "spinning">> } = {
-  target: { threads: 2, spinning: false },
-  draft: { threads: 1, spinning: false },
+export const DEFAULT_SESSIONS: { target: SessionDefaults; draft: SessionDefaults } = {
+  target: { threads: 2, spinning: true, stopSpinningAfterRun: false },
+  draft: { threads: 1, spinning: false, stopSpinningAfterRun: false },
 };
 
 function envNumber(name: string): number | undefined {
@@ -79,11 +84,14 @@ export function sessionSettings(options: EngineOptions): { target: RuntimeOption
       ...shared,
       threads: options.target?.threads ?? options.threads ?? envNumber("SPECLENS_TARGET_THREADS") ?? DEFAULT_SESSIONS.target.threads,
       spinning: options.target?.spinning ?? options.spinning ?? (env.SPECLENS_TARGET_SPIN ? env.SPECLENS_TARGET_SPIN === "1" : DEFAULT_SESSIONS.target.spinning),
+      stopSpinningAfterRun: options.target?.stopSpinningAfterRun ?? DEFAULT_SESSIONS.target.stopSpinningAfterRun,
+      spinDurationUs: options.target?.spinDurationUs ?? envNumber("SPECLENS_TARGET_SPIN_US") ?? DEFAULT_SESSIONS.target.spinDurationUs,
     },
     draft: {
       ...shared,
       threads: options.draft?.threads ?? options.threads ?? envNumber("SPECLENS_DRAFT_THREADS") ?? DEFAULT_SESSIONS.draft.threads,
       spinning: options.draft?.spinning ?? options.spinning ?? DEFAULT_SESSIONS.draft.spinning,
+      stopSpinningAfterRun: options.draft?.stopSpinningAfterRun ?? DEFAULT_SESSIONS.draft.stopSpinningAfterRun,
     },
   };
 }

@@ -5,7 +5,8 @@
  *
  * Target cache invariant: at the start of a step it holds every committed token but the last, which
  * is fed together with the drafts, so the target pass yields the distribution after the last
- * committed token and after each draft token.
+ * committed token and after each draft token. The first step starts from an empty cache and feeds the
+ * whole prompt with its drafts: the prefill is that step's pass.
  */
 import { usesDraft } from "./config";
 import { RequestError } from "./errors";
@@ -75,9 +76,9 @@ export async function* generateSteps(
   let firstTokenMs = 0;
 
   try {
-    // A request cancelled before it ran (e.g. while queued) ends at once, without a prefill.
-    if (!signal?.aborted && prompt.length > 1) ({ cache } = await target.forward([prompt.slice(0, -1)], cache, 0));
-    const prefillMs = performance.now() - started;
+    // The prompt is prefilled by the first step's verification pass (one pass, not two); prefillMs is
+    // that pass. A request cancelled before it ran (e.g. while queued) ends at once, without one.
+    let prefillMs = 0;
 
     for (let index = 0; finishReason === null; index++) {
       if (signal?.aborted) { finishReason = "abort"; break; }
@@ -95,10 +96,10 @@ export async function* generateSteps(
       // Verify every path in one target pass (a tree mask or batch rows; runtime/target-pass.ts).
       const paths = proposal.paths;
       const depth = Math.max(0, ...paths.map((p) => p.tokens.length));
-      const last = committed[committed.length - 1];
       const verifyStart = performance.now();
-      const pass = await verifyPass(target, cache, last, paths, committed.length - 1, tokenizer.eosId);
+      const pass = await verifyPass(target, cache, committed.slice(cache.length), paths, tokenizer.eosId);
       const verifyMs = performance.now() - verifyStart;
+      if (index === 0) prefillMs = verifyMs;
 
       const vocab = target.vocabSize;
       const dist = (r: number, pos: number) =>

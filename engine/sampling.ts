@@ -39,23 +39,29 @@ export function processedProbs(
   params: SamplingParams,
   banned: readonly number[] = [],
 ): Float32Array {
-  const temperature = params.temperature > 0 ? params.temperature : 1;
+  const scale = params.temperature > 0 ? 1 / params.temperature : 1;
   const probs = new Float32Array(vocab);
-  for (const t of banned) probs[t] = -Infinity;
   let max = -Infinity;
   for (let i = 0; i < vocab; i++) {
-    if (probs[i] === -Infinity) continue;
-    const v = logits[offset + i] / temperature;
+    const v = logits[offset + i] * scale;
     probs[i] = v;
     if (v > max) max = v;
   }
+  if (banned.length > 0) {
+    for (const t of banned) probs[t] = -Infinity;
+    max = -Infinity;
+    for (let i = 0; i < vocab; i++) if (probs[i] > max) max = probs[i];
+  }
   let sum = 0;
   for (let i = 0; i < vocab; i++) {
-    const e = probs[i] === -Infinity ? 0 : Math.exp(probs[i] - max);
+    const e = Math.exp(probs[i] - max);
     probs[i] = e;
     sum += e;
   }
-  for (let i = 0; i < vocab; i++) probs[i] /= sum;
+  const inv = 1 / sum;
+  for (let i = 0; i < vocab; i++) probs[i] *= inv;
+  // The plain softmax of this row: its normaliser is the row's log-sum-exp (logSoftmaxAt reuses it).
+  if (scale === 1 && banned.length === 0) rememberLogSumExp(logits, offset, max + Math.log(sum));
   if (params.temperature > 0 && (params.topK > 0 || params.topP < 1)) truncate(probs, params);
   return probs;
 }
@@ -100,13 +106,31 @@ export function sample(probs: Float32Array, u: number): number {
   return last;
 }
 
+/**
+ * log Σ exp per row, remembered per logits buffer: a step computes the softmax of a row (verifying)
+ * and then the log-probabilities of the tokens it emits from the same row, and the second need not
+ * pay for the vocabulary's exponentials again. Buffers come fresh from each forward pass and are never
+ * written to, and the memo goes with its buffer.
+ */
+const lseMemo = new WeakMap<Float32Array, Map<number, number>>();
+
+function rememberLogSumExp(logits: Float32Array, offset: number, lse: number): void {
+  let rows = lseMemo.get(logits);
+  if (!rows) lseMemo.set(logits, (rows = new Map()));
+  rows.set(offset, lse);
+}
+
 /** log Σ exp over one row of logits. */
 function logSumExp(logits: Float32Array, offset: number, vocab: number): number {
+  const known = lseMemo.get(logits)?.get(offset);
+  if (known !== undefined) return known;
   let max = -Infinity;
-  for (let i = 0; i < vocab; i++) max = Math.max(max, logits[offset + i]);
+  for (let i = 0; i < vocab; i++) if (logits[offset + i] > max) max = logits[offset + i];
   let sum = 0;
   for (let i = 0; i < vocab; i++) sum += Math.exp(logits[offset + i] - max);
-  return max + Math.log(sum);
+  const lse = max + Math.log(sum);
+  rememberLogSumExp(logits, offset, lse);
+  return lse;
 }
 
 /** The log-softmax of `token` in one row of logits. */

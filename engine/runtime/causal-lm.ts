@@ -12,18 +12,23 @@ export interface RuntimeOptions {
   /** Intra-op threads per session; 0 lets onnxruntime decide. */
   threads?: number;
   /**
-   * Whether intra-op workers spin-wait between kernels (onnxruntime's default). With two sessions
-   * (target and draft) taking turns on the same cores, the idle one's spinners steal the cores from
-   * the busy one, so the engine's defaults keep it off (see engine.ts DEFAULT_SESSIONS); with one
-   * thread there are no workers and it does not matter.
+   * Whether intra-op workers spin-wait between kernels (onnxruntime's default). Only a session with
+   * more than one thread has workers; the engine spins the target's and runs the draft on one thread
+   * (engine.ts DEFAULT_SESSIONS has the measurements).
    */
   spinning?: boolean;
   /**
    * With spinning: stop the workers spinning at the end of every run (session.force_spinning_stop), so
    * kernels within a pass dispatch to hot workers but the idle session does not hold cores while the
-   * other model runs. Default true.
+   * other model runs. Default false: measured 2-3x slower passes on a 2-core host.
    */
   stopSpinningAfterRun?: boolean;
+  /**
+   * With spinning: how long an idle worker spins before it sleeps (session.intra_op.spin_duration_us;
+   * undefined keeps onnxruntime's default). Short enough and the workers still spin across the gaps
+   * between one pass's kernels but are asleep by the time the other model runs.
+   */
+  spinDurationUs?: number;
   /** onnxruntime execution provider, e.g. "cpu" (default) or "cuda" where the binary has it. */
   executionProvider?: string;
   /** Write onnxruntime's per-node profile (JSON) with this file prefix (bench:profile). */
@@ -82,12 +87,15 @@ export class CausalLM {
     readonly vocabSize: number,
     private readonly hasPositionIds: boolean,
     readonly features: GraphFeatures,
-    readonly settings: { threads: number; spinning: boolean; stopSpinningAfterRun: boolean },
+    readonly settings: { threads: number; spinning: boolean; stopSpinningAfterRun: boolean; spinDurationUs?: number },
   ) {}
 
   static async load(dir: string, options: RuntimeOptions = {}): Promise<CausalLM> {
     const folder = await readModelFolder(dir);
-    const settings = { threads: options.threads ?? 0, spinning: options.spinning ?? false, stopSpinningAfterRun: options.stopSpinningAfterRun ?? true };
+    const settings = {
+      threads: options.threads ?? 0, spinning: options.spinning ?? false, stopSpinningAfterRun: options.stopSpinningAfterRun ?? false,
+      ...(options.spinDurationUs !== undefined ? { spinDurationUs: options.spinDurationUs } : {}),
+    };
     const sessionOptions = {
       executionProviders: [options.executionProvider ?? "cpu"],
       intraOpNumThreads: settings.threads,
@@ -98,7 +106,10 @@ export class CausalLM {
       profileFilePrefix: options.profilePrefix,
       extra: {
         session: {
-          intra_op: { allow_spinning: settings.spinning ? "1" : "0" },
+          intra_op: {
+            allow_spinning: settings.spinning ? "1" : "0",
+            ...(settings.spinning && settings.spinDurationUs !== undefined ? { spin_duration_us: String(settings.spinDurationUs) } : {}),
+          },
           ...(settings.spinning && settings.stopSpinningAfterRun ? { force_spinning_stop: "1" } : {}),
         },
       },

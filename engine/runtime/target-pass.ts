@@ -20,16 +20,28 @@ export interface VerifyPass {
   keep(row: number, accepted: number): KvCache;
 }
 
+/**
+ * `pending` are the committed tokens not yet in `cache` (at least one: the last committed token; on a
+ * request's first step the whole prompt, so the prompt's prefill and the first verification are one
+ * pass). Path tokens follow the last pending token; offsets and `keep` count from there.
+ */
 export async function verifyPass(
   target: CausalLM,
   cache: KvCache,
-  last: number,
+  pending: readonly number[],
   paths: readonly Pick<DraftPath, "tokens">[],
-  positionStart: number,
   padToken: number,
 ): Promise<VerifyPass> {
+  if (pending.length === 0) throw new Error("verifyPass: no pending token");
+  if (pending.length > 1 && paths.length > 1) {
+    // Several paths (a tree mask or batch rows) would each carry the prompt: prefill it on its own.
+    ({ cache } = await target.forward([pending.slice(0, -1)], cache, cache.length));
+    pending = pending.slice(-1);
+  }
   const vocab = target.vocabSize;
   const cachedBefore = cache.length;
+  const positionStart = cachedBefore;
+  const last = pending[pending.length - 1];
   if (paths.length > 1 && target.features?.treeMask === true) {
     // Trie of the paths, parent-first: node 0 is `last`; nodeOf[r][d] is path r's node after d tokens.
     const tokens = [last];
@@ -65,14 +77,14 @@ export async function verifyPass(
   }
   const depth = Math.max(0, ...paths.map((p) => p.tokens.length));
   const rows = (paths.length > 0 ? paths : [{ tokens: [] as number[] }]).map((p) =>
-    [last, ...p.tokens, ...new Array<number>(depth - p.tokens.length).fill(padToken)]);
-  const seq = depth + 1;
+    [...pending, ...p.tokens, ...new Array<number>(depth - p.tokens.length).fill(padToken)]);
+  const seq = pending.length + depth;
   const pass = await target.forward(rows, cache.repeatRow0(rows.length), positionStart);
   const after = pass.cache;
   return {
     logits: pass.out.logits,
-    offset: (row, pos) => (row * seq + pos) * vocab,
+    offset: (row, pos) => (row * seq + pending.length - 1 + pos) * vocab,
     lengthAfterPass: after.length,
-    keep: (row, accepted) => after.selectRow(row, cachedBefore + 1 + accepted),
+    keep: (row, accepted) => after.selectRow(row, cachedBefore + pending.length + accepted),
   };
 }
