@@ -10,13 +10,18 @@
  * A probe: --probe greedy draft-model generations of exactly --max-tokens tokens (ignore_eos), two at a time.
  * Reported per probe: tokens per wall second, and tokens per CPU second of the server process (from
  * process_cpu_seconds_total: wall time on a shared host swings with other load, CPU time per token much
- * less). Memory (RSS, V8 heap used) of the soaked server at the start and the end of the soak, from its
- * /metrics. --cpu-prof writes V8 CPU profiles of both servers (bench/results/soak-prof/) and prints the
+ * less). Memory (RSS, V8 heap used) of the soaked server is sampled from its /metrics every --sample
+ * requests. The first --warmup share of the soak is warm-up (every proposer, sampling and streaming
+ * path allocates its caches, onnxruntime's arena reaches the shapes the mix needs, V8 sizes its heap);
+ * growth is judged from the end of the warm-up to the end of the soak on heap snapshots (each taken
+ * after a full collection, see liveHeap): the live heap, RSS, and the kinds of object that grew.
+ * --cpu-prof writes V8 CPU profiles of both servers (bench/results/soak-prof/) and prints the
  * functions with the most self time in each.
  * Writes bench/results/soak.json and soak.md; exits 1 when the soaked server's median tokens per CPU
- * second is more than 5% below the fresh server's. Needs `npm run build` first.
+ * second is more than 5% below the fresh server's, or RSS or the live heap grew more than 5% after
+ * the warm-up. Needs `npm run build` first.
  */
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -33,6 +38,8 @@ const { values } = parseArgs({
     probe: { type: "string", default: "6" },
     "max-tokens": { type: "string", default: "48" },
     "cpu-prof": { type: "boolean", default: false },
+    sample: { type: "string", default: "50" },
+    warmup: { type: "string", default: "0.2" },
   },
 });
 const REQUESTS = Number(values.requests);
@@ -41,6 +48,8 @@ const CANCEL = Number(values.cancel);
 const ROUNDS = Number(values.rounds);
 const PROBE = Number(values.probe);
 const MAX_TOKENS = Number(values["max-tokens"]);
+const SAMPLE_EVERY = Number(values.sample);
+const WARMUP = Number(values.warmup);
 const RESULTS = join(__dirname, "results");
 const PROF_DIR = join(RESULTS, "soak-prof");
 
@@ -95,25 +104,39 @@ async function mixedRequest(baseUrl: string, model: string, prompts: string[], n
   }
 }
 
-async function soak(app: RunningApp, model: string, prompts: string[]): Promise<{ statuses: Record<string, number>; cancelled: number; tokens: number; seconds: number }> {
+interface MemorySample extends Memory {
+  /** Requests finished when the sample was taken. */
+  done: number;
+}
+
+type SoakRun = { statuses: Record<string, number>; cancelled: number; tokens: number; seconds: number; samples: MemorySample[] };
+
+/** Requests number `from` to `to` - 1, CLIENTS at a time. */
+async function soak(app: RunningApp, model: string, prompts: string[], from = 0, to = REQUESTS): Promise<SoakRun> {
   const statuses: Record<string, number> = {};
+  const samples: MemorySample[] = [];
   let cancelled = 0;
   let tokens = 0;
-  let next = 0;
+  let next = from;
+  let done = from;
   const started = performance.now();
   await Promise.all(
     Array.from({ length: CLIENTS }, async () => {
-      while (next < REQUESTS) {
+      while (next < to) {
         const outcome = await mixedRequest(app.baseUrl, model, prompts, next++);
         if (outcome.cancelled) cancelled += 1;
         else statuses[outcome.status] = (statuses[outcome.status] ?? 0) + 1;
         tokens += outcome.tokens;
-        if (next % 100 === 0) process.stdout.write(`\r  soak ${next}/${REQUESTS}`);
+        done += 1;
+        if (done % SAMPLE_EVERY === 0) {
+          samples.push({ done, ...(await memory(app.baseUrl)) });
+          process.stdout.write(`\r  soak ${done}/${REQUESTS}`);
+        }
       }
     }),
   );
   process.stdout.write("\n");
-  return { statuses, cancelled, tokens, seconds: (performance.now() - started) / 1000 };
+  return { statuses, cancelled, tokens, seconds: (performance.now() - started) / 1000, samples };
 }
 
 interface Probe {
@@ -166,6 +189,71 @@ async function probe(app: RunningApp, prompts: string[]): Promise<Probe> {
   };
 }
 
+interface LiveHeap {
+  /** Self size of every object alive after the full collection a heap snapshot makes. */
+  liveMb: number;
+  /** RSS right after it. */
+  rssMb: number;
+  /** Self size (bytes) and count per kind ("object Foo", "closure bar", "string", ...). */
+  byKind: Map<string, { bytes: number; count: number }>;
+}
+
+/**
+ * The server's live heap: SIGUSR2 makes it write a heap snapshot (--heapsnapshot-signal), which V8
+ * takes after a full garbage collection, so what it holds is what survives; heap used read from
+ * /metrics at an arbitrary moment swings with the collector's cycle (a 60-200 MB sawtooth here).
+ */
+async function liveHeap(app: RunningApp, dir: string): Promise<LiveHeap> {
+  const before = new Set(readdirSync(dir));
+  process.kill(app.pid, "SIGUSR2");
+  let file = "";
+  let size = -1;
+  for (let i = 0; i < 600; i++) {
+    await new Promise((r) => setTimeout(r, 250));
+    const fresh = readdirSync(dir).find((f) => f.endsWith(".heapsnapshot") && !before.has(f));
+    if (!fresh) continue;
+    const now = statSync(join(dir, fresh)).size;
+    // Written once complete: the file stops growing and the server answers again.
+    if (now > 0 && now === size) {
+      file = join(dir, fresh);
+      break;
+    }
+    size = now;
+  }
+  if (!file) throw new Error("no heap snapshot written within 150 s");
+  const rssMb = (await memory(app.baseUrl)).rssMb;
+  const snap = JSON.parse(readFileSync(file, "utf8")) as {
+    snapshot: { meta: { node_fields: string[]; node_types: [string[]] } };
+    nodes: number[];
+    strings: string[];
+  };
+  rmSync(file);
+  const fields = snap.snapshot.meta.node_fields;
+  const types = snap.snapshot.meta.node_types[0];
+  const [typeAt, nameAt, sizeAt] = ["type", "name", "self_size"].map((f) => fields.indexOf(f));
+  const byKind = new Map<string, { bytes: number; count: number }>();
+  let total = 0;
+  for (let i = 0; i < snap.nodes.length; i += fields.length) {
+    const type = types[snap.nodes[i + typeAt]];
+    const bytes = snap.nodes[i + sizeAt];
+    const kind = type === "object" || type === "closure" ? `${type} ${snap.strings[snap.nodes[i + nameAt]]}` : type;
+    const entry = byKind.get(kind) ?? { bytes: 0, count: 0 };
+    entry.bytes += bytes;
+    entry.count += 1;
+    byKind.set(kind, entry);
+    total += bytes;
+  }
+  return { liveMb: total / 2 ** 20, rssMb, byKind };
+}
+
+/** The kinds whose live size grew most from `a` to `b`. */
+function heapGrowth(a: LiveHeap, b: LiveHeap, count = 10): { kind: string; kb: number; count: number }[] {
+  return [...b.byKind.entries()]
+    .map(([kind, v]) => ({ kind, kb: (v.bytes - (a.byKind.get(kind)?.bytes ?? 0)) / 1024, count: v.count - (a.byKind.get(kind)?.count ?? 0) }))
+    .sort((x, y) => y.kb - x.kb)
+    .slice(0, count);
+}
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const fmt = (x: number, d = 1) => x.toFixed(d);
 
@@ -199,7 +287,10 @@ async function main(): Promise<void> {
   const env: Record<string, string> = { SPECLENS_MAX_QUEUE: "256" };
   const apps: RunningApp[] = [];
   try {
-    const soaked = await startApp(soakedDb, env, prof("soaked"));
+    const snapshots = join(temp, "snapshots");
+    mkdirSync(snapshots);
+    const soakedArgs = prof("soaked").nodeArgs;
+    const soaked = await startApp(soakedDb, env, { nodeArgs: [...soakedArgs, "--heapsnapshot-signal=SIGUSR2", `--diagnostic-dir=${snapshots}`] });
     apps.push(soaked);
     const model = ((await (await fetch(`${soaked.baseUrl}/v1/models`)).json()) as { data: { id: string }[] }).data[0].id;
     const prompts = heldoutPrompts(24);
@@ -208,8 +299,24 @@ async function main(): Promise<void> {
     const startProbe = await probe(soaked, prompts);
     console.log(`start: ${fmt(startProbe.tokensPerSecond)} tok/s, ${fmt(startProbe.tokensPerCpuSecond)} tok/CPU-s, RSS ${fmt(start.rssMb)} MB, heap ${fmt(start.heapUsedMb)} MB`);
 
-    const run = await soak(soaked, model, prompts);
+    // Warm-up, the live heap, the rest of the soak, the live heap again.
+    const warmupRequests = Math.round(WARMUP * REQUESTS);
+    const first = await soak(soaked, model, prompts, 0, warmupRequests);
+    const heapAfterWarmup = await liveHeap(soaked, snapshots);
+    const rest = await soak(soaked, model, prompts, warmupRequests, REQUESTS);
+    const heapAtEnd = await liveHeap(soaked, snapshots);
+    const run: SoakRun = {
+      statuses: Object.fromEntries([...new Set([...Object.keys(first.statuses), ...Object.keys(rest.statuses)])].map((k) => [k, (first.statuses[k] ?? 0) + (rest.statuses[k] ?? 0)])),
+      cancelled: first.cancelled + rest.cancelled, tokens: first.tokens + rest.tokens, seconds: first.seconds + rest.seconds,
+      samples: [...first.samples, ...rest.samples],
+    };
     const end = await memory(soaked.baseUrl);
+    const growth = {
+      from: warmupRequests, to: REQUESTS,
+      liveMb: [heapAfterWarmup.liveMb, heapAtEnd.liveMb], rssMb: [heapAfterWarmup.rssMb, heapAtEnd.rssMb],
+      liveRatio: heapAtEnd.liveMb / heapAfterWarmup.liveMb, rssRatio: heapAtEnd.rssMb / heapAfterWarmup.rssMb,
+      grew: heapGrowth(heapAfterWarmup, heapAtEnd),
+    };
     // Work still going on in the soaked server with no request open (a generation that outlived its
     // cancelled client would show here).
     await new Promise((r) => setTimeout(r, 2000));
@@ -220,14 +327,21 @@ async function main(): Promise<void> {
     const running = /^speclens_num_requests_running (\S+)/m.exec(gauges)?.[1];
     console.log(`idle after the soak: ${fmt(idleCpuShare * 100)}% of a core, ${running} generations running`);
     console.log(`soak: ${REQUESTS} requests in ${fmt(run.seconds)} s (${fmt(run.tokens / run.seconds)} tok/s), statuses ${JSON.stringify(run.statuses)}, cancelled ${run.cancelled}; RSS ${fmt(end.rssMb)} MB, heap ${fmt(end.heapUsedMb)} MB`);
+    console.log(`after the warm-up (${growth.from} -> ${growth.to} requests), after a full collection: live heap ${fmt(growth.liveMb[0])} -> ${fmt(growth.liveMb[1])} MB (x${fmt(growth.liveRatio, 3)}), RSS ${fmt(growth.rssMb[0])} -> ${fmt(growth.rssMb[1])} MB (x${fmt(growth.rssRatio, 3)})`);
+    console.log(`grew most: ${growth.grew.slice(0, 5).map((g) => `${g.kind} ${fmt(g.kb, 0)} KB (${g.count >= 0 ? "+" : ""}${g.count})`).join(", ")}`);
 
     // A fresh server on a consistent copy of the soaked database (online backup, the server keeps running).
     const source = new Database(soakedDb, { readonly: true });
     await source.backup(freshDb);
     source.close();
-    const fresh = await startApp(freshDb, env, prof("fresh"));
+    const freshSnapshots = join(temp, "fresh-snapshots");
+    mkdirSync(freshSnapshots);
+    const fresh = await startApp(freshDb, env, { nodeArgs: [...prof("fresh").nodeArgs, "--heapsnapshot-signal=SIGUSR2", `--diagnostic-dir=${freshSnapshots}`] });
     apps.push(fresh);
     await probe(fresh, prompts); // the same warm-up
+    // A heap snapshot leaves V8 tracking object ids, which costs the collector from then on: the fresh
+    // server takes one too, so the comparison is like for like.
+    await liveHeap(fresh, freshSnapshots);
 
     const rounds: { soaked: Probe; fresh: Probe }[] = [];
     for (let r = 0; r < ROUNDS; r++) {
@@ -248,7 +362,7 @@ async function main(): Promise<void> {
     const ratio = soakedCpu / freshCpu;
     const summary = {
       requests: REQUESTS, clients: CLIENTS, cancelShare: CANCEL, probeRequests: PROBE, maxTokens: MAX_TOKENS, rounds,
-      soak: run, idleCpuShareAfterSoak: idleCpuShare, memory: { start, end, afterProbes: endSoaked }, startProbe,
+      soak: run, idleCpuShareAfterSoak: idleCpuShare, memory: { start, end, afterProbes: endSoaked, afterWarmup: growth }, startProbe,
       median: { soakedTokensPerCpuSecond: soakedCpu, freshTokensPerCpuSecond: freshCpu, ratio,
         soakedTokensPerSecond: median(rounds.map((r) => r.soaked.tokensPerSecond)), freshTokensPerSecond: median(rounds.map((r) => r.fresh.tokensPerSecond)) },
     };
@@ -282,10 +396,27 @@ async function main(): Promise<void> {
       "",
       `Soaked/fresh: ${fmt(ratio, 3)}. Soaked server at the start: ${fmt(startProbe.tokensPerSecond)} tok/s, RSS ${fmt(start.rssMb)} MB, heap ${fmt(start.heapUsedMb)} MB; after the soak: RSS ${fmt(end.rssMb)} MB, heap ${fmt(end.heapUsedMb)} MB.`,
       `Soak: ${fmt(run.seconds)} s, ${fmt(run.tokens / run.seconds)} tok/s, statuses ${JSON.stringify(run.statuses)}, cancelled ${run.cancelled}.`,
+      `After the warm-up (requests ${growth.from} -> ${growth.to}), each after a full collection (heap snapshot): live heap ${fmt(growth.liveMb[0])} -> ${fmt(growth.liveMb[1])} MB (x${fmt(growth.liveRatio, 3)}), RSS ${fmt(growth.rssMb[0])} -> ${fmt(growth.rssMb[1])} MB (x${fmt(growth.rssRatio, 3)}).`,
+      "",
+      "Live heap that grew most after the warm-up:",
+      "",
+      "| kind | KB | count |",
+      "|---|---:|---:|",
+      ...growth.grew.map((g) => `| ${g.kind.replace(/\|/g, "\\|")} | ${fmt(g.kb, 0)} | ${g.count} |`),
+      "",
+      "Sampled during the soak (heap used at an arbitrary moment of the collector's cycle):",
+      "",
+      "| requests done | RSS MB | heap used MB |",
+      "|---:|---:|---:|",
+      ...run.samples.map((m) => `| ${m.done} | ${fmt(m.rssMb)} | ${fmt(m.heapUsedMb)} |`),
     ];
     writeFileSync(join(RESULTS, "soak.md"), lines.join("\n") + "\n");
     if (ratio < 0.95) {
       console.error(`soaked server more than 5% slower per CPU second (${fmt(ratio, 3)})`);
+      process.exitCode = 1;
+    }
+    if (growth.rssRatio > 1.05 || growth.liveRatio > 1.05) {
+      console.error(`memory grew more than 5% after the warm-up (live heap x${fmt(growth.liveRatio, 3)}, RSS x${fmt(growth.rssRatio, 3)})`);
       process.exitCode = 1;
     }
   } finally {
