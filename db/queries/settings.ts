@@ -31,7 +31,7 @@ export const SETTING_DEFS = {
   },
   alertWebhook: {
     env: "SPECLENS_ALERT_WEBHOOK",
-    schema: z.string({ error: 'expected an http(s) URL, or "" for none' }).trim().max(2048, "at most 2048 characters")
+    schema: z.string({ error: 'expected an http(s) URL, or "" for none' }).trim().max(2048, { error: "at most 2048 characters", abort: true })
       .refine((url) => url === "" || webhookUrlSchema.safeParse(url).success, 'expected an http(s) URL, or "" for none'),
   },
 } as const;
