@@ -27,7 +27,12 @@ function show(field: (typeof FIELDS)[number], value: number | string): string {
 function source(s: SettingView<number | string>): string {
   if (s.source === "saved") return `saved by ${s.savedBy}, ${when(s.savedAt!)}`;
   if (s.source === "environment") return `environment (${s.default.variable})`;
-  return `default (${s.default.variable} unset)`;
+  return "default (off)";
+}
+
+/** What applies once the saved value is reset: the environment variable's value, or off. */
+function fallback(field: (typeof FIELDS)[number], s: SettingView<number | string>): string {
+  return `${show(field, s.default.value)} (${s.default.variable}${s.default.source === "environment" ? "" : " unset"})`;
 }
 
 const drafts = (settings: SettingsView) => Object.fromEntries(FIELDS.map((f) => [f.name, String(settings[f.name].value)])) as Record<SettingName, string>;
@@ -114,7 +119,7 @@ export function RuntimeSettings({ initial }: { initial: SettingsView }) {
                 <td>{field.label}</td>
                 <td className={field.type === "url" ? "mono" : undefined}>{show(field, s.value)}</td>
                 <td data-testid={`source-${field.name}`}>{source(s)}</td>
-                <td className="muted">{show(field, s.default.value)} ({s.default.source === "environment" ? s.default.variable : "off"})</td>
+                <td className="muted">{fallback(field, s)}</td>
               </tr>
             );
           })}

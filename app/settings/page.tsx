@@ -40,24 +40,26 @@ export default async function SettingsPage() {
       </header>
       <SettingsPanel initialUsers={listUsers(db)} initialKeys={listApiKeys(db)} />
 
-      <h2 id="retention">Retention &amp; notifications</h2>
-      <p className="muted">
-        A value saved here wins over its environment variable, which stays the default: reset a field to follow the environment again.
-      </p>
-      <RuntimeSettings initial={settingsJson(effectiveSettings(db))} />
-      {history.length > 0 && (
-        <>
-          <h3>Recent changes</h3>
-          <table className="settings-table" data-testid="settings-history">
-            <thead><tr><th>When</th><th>Who</th><th>Before</th><th>After</th></tr></thead>
-            <tbody>
-              {history.map((e) => (
-                <tr key={e.id}><td>{when(e.atMs)}</td><td>{e.actor}</td><td className="mono">{changes(e.before)}</td><td className="mono">{changes(e.after)}</td></tr>
-              ))}
-            </tbody>
-          </table>
-        </>
-      )}
+      <section aria-labelledby="retention" data-testid="retention-section">
+        <h2 id="retention">Retention &amp; notifications</h2>
+        <p className="muted">
+          A value saved here wins over its environment variable, which stays the default: reset a field to follow the environment again.
+        </p>
+        <RuntimeSettings initial={settingsJson(effectiveSettings(db))} />
+        {history.length > 0 && (
+          <>
+            <h3>Recent changes</h3>
+            <table className="settings-table" data-testid="settings-history">
+              <thead><tr><th>When</th><th>Who</th><th>Before</th><th>After</th></tr></thead>
+              <tbody>
+                {history.map((e) => (
+                  <tr key={e.id}><td>{when(e.atMs)}</td><td>{e.actor}</td><td className="mono">{changes(e.before)}</td><td className="mono">{changes(e.after)}</td></tr>
+                ))}
+              </tbody>
+            </table>
+          </>
+        )}
+      </section>
     </section>
   );
 }
