@@ -140,6 +140,7 @@ describe("with authentication on", () => {
       await page.click('form[aria-label="Retention and notifications"] button[type=submit]');
       await expect.poll(() => page.getByTestId("error-retentionDays").textContent()).toContain("expected 0 (keep forever) to 3650 days");
       expect(await page.locator("#setting-retentionDays").getAttribute("aria-invalid")).toBe("true");
+      await section.screenshot({ path: path.join(SCREENSHOT_DIR, "settings-retention-refused.png") });
       const unchanged = await fetch(`${app.baseUrl}/api/settings`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } });
       expect(((await unchanged.json()) as { settings: { retentionDays: { source: string } } }).settings.retentionDays.source).toBe("default");
 
