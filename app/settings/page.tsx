@@ -29,7 +29,7 @@ export default async function SettingsPage() {
     );
   }
   const db = getDb();
-  const history = listAudit(db, { subject: "settings", limit: 5 }).entries;
+  const history = listAudit(db, { action: "settings.update", limit: 5 }).entries;
   return (
     <section>
       <header className="page-header">

@@ -327,14 +327,14 @@ function toEntry(row: ConfigAuditRow): AuditEntry {
   };
 }
 
-/** The audit log (or one subject's entries), newest first; pass the last entry's id as `before` for the next page. */
-export function listAudit(db: SpecLensDb, options: { limit?: number; before?: number; subject?: string } = {}): { entries: AuditEntry[]; nextBefore: number | null } {
+/** The audit log (or one action's entries), newest first; pass the last entry's id as `before` for the next page. */
+export function listAudit(db: SpecLensDb, options: { limit?: number; before?: number; action?: string } = {}): { entries: AuditEntry[]; nextBefore: number | null } {
   ensureDefaultConfig(db);
   const limit = options.limit ?? 50;
   const rows = db.select().from(configAudit)
     .where(and(
       options.before !== undefined ? lt(configAudit.id, options.before) : undefined,
-      options.subject !== undefined ? eq(configAudit.subject, options.subject) : undefined,
+      options.action !== undefined ? eq(configAudit.action, options.action) : undefined,
     ))
     .orderBy(desc(configAudit.id)).limit(limit + 1).all();
   const page = rows.slice(0, limit).map(toEntry);

@@ -136,7 +136,7 @@ describe("PATCH /api/settings", () => {
     expect(body.settings.retentionDays).toMatchObject({ value: 30, source: "saved", savedBy: identity("admin"), default: { value: 7, source: "environment" } });
     expect(body.settings.maxDbMb.source).toBe("default");
     expect((await settingsOf(await get())).retentionDays.value).toBe(30);
-    const [entry] = listAudit(getDb(), { subject: "settings" }).entries;
+    const [entry] = listAudit(getDb(), { action: "settings.update" }).entries;
     expect(entry).toMatchObject({ actor: identity("admin"), action: "settings.update", subject: "settings", before: { retentionDays: null }, after: { retentionDays: 30 } });
     expect(effectiveRetention(getDb())).toEqual({ maxAgeDays: 30, maxBytes: null });
   });
@@ -158,7 +158,7 @@ describe("PATCH /api/settings", () => {
     expect(settings.retentionDays).toMatchObject({ value: 7, source: "environment", savedBy: null });
     expect(settings.maxDbMb).toMatchObject({ value: 0, source: "default" });
     expect(effectiveRetention(getDb())).toEqual({ maxAgeDays: 7, maxBytes: null });
-    const [reset, set] = listAudit(getDb(), { subject: "settings" }).entries;
+    const [reset, set] = listAudit(getDb(), { action: "settings.update" }).entries;
     expect(set).toMatchObject({ before: { retentionDays: 30, maxDbMb: null }, after: { retentionDays: 0, maxDbMb: 512 } });
     expect(reset).toMatchObject({ before: { retentionDays: 0, maxDbMb: 512 }, after: { retentionDays: null, maxDbMb: null } });
   });
@@ -167,7 +167,7 @@ describe("PATCH /api/settings", () => {
     const secret = "https://hooks.slack.com/services/T000/B000/SECRETSECRET?token=abc";
     const settings = await settingsOf(await patch({ alertWebhook: `  ${secret} ` }));
     expect(settings.alertWebhook).toMatchObject({ value: secret, source: "saved", default: { value: "http://127.0.0.1:9/env-hook", source: "environment" } });
-    const [entry] = listAudit(getDb(), { subject: "settings" }).entries;
+    const [entry] = listAudit(getDb(), { action: "settings.update" }).entries;
     expect(entry.before).toEqual({ alertWebhook: null });
     expect(entry.after).toEqual({ alertWebhook: "https://hooks.slack.com/…" });
     const auditText = getDatabase().sqlite.prepare("SELECT group_concat(coalesce(before_json, '') || after_json) FROM config_audit").pluck().get() as string;
@@ -183,7 +183,7 @@ describe("PATCH /api/settings", () => {
     let settings = await settingsOf(await patch({ alertWebhook: "" }));
     expect(settings.alertWebhook).toMatchObject({ value: "", source: "saved" });
     expect(webhookTargets(EVENT, process.env, getDb())).toEqual([]);
-    expect(listAudit(getDb(), { subject: "settings" }).entries[0]).toMatchObject({ before: { alertWebhook: "https://hooks.slack.com/…" }, after: { alertWebhook: "" } });
+    expect(listAudit(getDb(), { action: "settings.update" }).entries[0]).toMatchObject({ before: { alertWebhook: "https://hooks.slack.com/…" }, after: { alertWebhook: "" } });
     settings = await settingsOf(await patch({ alertWebhook: null }));
     expect(settings.alertWebhook).toMatchObject({ value: "http://127.0.0.1:9/env-hook", source: "environment" });
     expect(webhookTargets(EVENT, process.env, getDb())).toEqual(["http://127.0.0.1:9/env-hook"]);
