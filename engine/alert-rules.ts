@@ -11,10 +11,9 @@
 import { z } from "zod";
 
 const probability = z.number().min(0).max(1);
-const webhookUrl = z
-  .url({ protocol: /^https?$/, error: "expected an http(s) URL" })
-  .max(2048)
-  .nullable();
+/** A webhook URL: http or https only. The global webhook setting (db/queries/settings.ts) uses it too. */
+export const webhookUrlSchema = z.url({ protocol: /^https?$/, error: "expected an http(s) URL" }).max(2048);
+const webhookUrl = webhookUrlSchema.nullable();
 
 const driftRule = (defaultMin: number) =>
   z.strictObject({
@@ -94,4 +93,16 @@ export function alertRulesOf(body: unknown): AlertRules {
     throw new Error(`alerts.${issue.path.join(".")}: ${issue.message}`);
   }
   return parsed.data;
+}
+
+/**
+ * Every webhook field of a version's rules, by its path in the config: `alerts.webhook`, then
+ * `alerts.rules.<rule>.webhook` in rule order (null where none is set). Who may change these is the
+ * server's concern (app/_lib/guardrails/api.ts): a webhook URL decides where alert texts are sent.
+ */
+export function alertWebhookFields(rules: AlertRules): { path: string; url: string | null }[] {
+  return [
+    { path: "alerts.webhook", url: rules.webhook },
+    ...ALERT_RULE_NAMES.map((name) => ({ path: `alerts.rules.${name}.webhook`, url: rules.rules[name].webhook })),
+  ];
 }

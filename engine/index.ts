@@ -38,5 +38,5 @@ export type { KvCache } from "./runtime/kv-cache";
 export { argmax } from "./sampling";
 export { ChatTemplate, DEFAULT_CHAT_STOP, DEFAULT_CHAT_TEMPLATE, type ChatMessageText } from "./chat";
 export { TextTokenizer } from "./tokenizer";
-export { ALERT_RULE_NAMES, DEFAULT_ALERT_RULES, alertRulesOf, alertRulesSchema, type AlertRuleName, type AlertRules } from "./alert-rules";
+export { ALERT_RULE_NAMES, DEFAULT_ALERT_RULES, alertRulesOf, alertRulesSchema, alertWebhookFields, webhookUrlSchema, type AlertRuleName, type AlertRules } from "./alert-rules";
 export { streamDraftOnly, targetTopTwo, draftOnlyModels, type TopTwo } from "./replay";

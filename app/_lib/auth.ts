@@ -35,7 +35,8 @@ export type Action =
   | "replay" // spend compute: replay one trace or a batch
   | "alerts:read"
   | "alerts:ack"
-  | "settings:write" // retention, webhooks
+  | "settings:read" // retention, database size cap, global alert webhook (its URL can hold a secret)
+  | "settings:write" // change those; add or change a webhook URL in a guardrail config version
   | "users:admin"; // users and API keys
 
 export type { Role, KeyRole } from "./security/config";
@@ -54,6 +55,7 @@ export const POLICY: Readonly<Record<Action, Requirement>> = {
   "config:label": "editor",
   "alerts:ack": "editor",
   "config:label-protected": "admin",
+  "settings:read": "admin",
   "settings:write": "admin",
   "users:admin": "admin",
 };
@@ -265,4 +267,17 @@ export function authorize(request: Request, action: Action): AuthResult {
     });
   }
   return { ok: true, caller };
+}
+
+/**
+ * A further action an authorized request needs because of what it carries (a config version that adds
+ * or changes a webhook URL also needs settings:write): null when the caller may, else the 403 naming
+ * the action and the fields (`param`: the first), in the shape authorize() answers.
+ */
+export function requireAlso(caller: Caller, action: Action, reason: string, fields: string[]): Response | null {
+  const need = POLICY[action];
+  if (satisfies(caller.role, need)) return null;
+  return errorResponse(403, `${action} needs the ${need === "ingest" ? "ingest scope" : `${need} role`} to ${reason} (${fields.join(", ")}); ${callerIdentity(caller)} has ${caller.role}`, {
+    code: "forbidden", param: fields[0] ?? null,
+  });
 }

@@ -56,7 +56,8 @@ export interface AuditEntry {
 
 type Tx = Parameters<Parameters<SpecLensDb["transaction"]>[0]>[0];
 
-function audit(tx: Tx | SpecLensDb, entry: Omit<AuditEntry, "id" | "atMs">, atMs: number): void {
+/** One row of the audit log; the caller's transaction makes it part of the change it records. */
+export function appendAudit(tx: Tx | SpecLensDb, entry: Omit<AuditEntry, "id" | "atMs">, atMs: number): void {
   tx.insert(configAudit)
     .values({
       atMs, actor: entry.actor, action: entry.action, subject: entry.subject, message: entry.message,
@@ -77,10 +78,10 @@ export function ensureDefaultConfig(db: SpecLensDb): void {
         .onConflictDoNothing()
         .run();
       if (created.changes === 0) return;
-      audit(tx, { actor: "speclens", action: "version.create", subject: versionSubject(1), before: null, after: { version: 1, config: DEFAULT_GUARDRAIL_CONFIG }, message: "defaults" }, now);
+      appendAudit(tx, { actor: "speclens", action: "version.create", subject: versionSubject(1), before: null, after: { version: 1, config: DEFAULT_GUARDRAIL_CONFIG }, message: "defaults" }, now);
       const labelled = tx.insert(configLabels).values({ label: DEFAULT_CONFIG_LABEL, version: 1, updatedAtMs: now, updatedBy: "speclens" }).onConflictDoNothing().run();
       if (labelled.changes > 0) {
-        audit(tx, { actor: "speclens", action: "label.create", subject: DEFAULT_CONFIG_LABEL, before: null, after: { version: 1 }, message: "" }, now);
+        appendAudit(tx, { actor: "speclens", action: "label.create", subject: DEFAULT_CONFIG_LABEL, before: null, after: { version: 1 }, message: "" }, now);
       }
     },
     { behavior: "immediate" },
@@ -159,7 +160,7 @@ function insertVersion(tx: Tx, config: GuardrailConfig, author: string, message:
   const version = Number(latest?.version ?? 0) + 1;
   const now = Date.now();
   tx.insert(configVersions).values({ version, bodyJson: JSON.stringify(config), createdAtMs: now, author, message, baseVersion }).run();
-  audit(tx, { actor: author, action: "version.create", subject: versionSubject(version), before: baseVersion === null ? null : { version: baseVersion }, after: { version, config }, message }, now);
+  appendAudit(tx, { actor: author, action: "version.create", subject: versionSubject(version), before: baseVersion === null ? null : { version: baseVersion }, after: { version, config }, message }, now);
   return version;
 }
 
@@ -280,7 +281,7 @@ export function moveConfigLabel(db: SpecLensDb, req: MoveRequest): MoveResult {
         .values({ label: req.label, version: req.version, updatedAtMs: now, updatedBy: req.actor })
         .onConflictDoUpdate({ target: configLabels.label, set: { version: req.version, updatedAtMs: now, updatedBy: req.actor } })
         .run();
-      audit(tx, {
+      appendAudit(tx, {
         actor: req.actor, action: existing ? "label.move" : "label.create", subject: req.label,
         before: existing ? { version: existing.version } : null, after: { version: req.version }, message: req.message ?? "",
       }, now);
@@ -326,12 +327,15 @@ function toEntry(row: ConfigAuditRow): AuditEntry {
   };
 }
 
-/** The audit log, newest first; pass the last entry's id as `before` for the next page. */
-export function listAudit(db: SpecLensDb, options: { limit?: number; before?: number } = {}): { entries: AuditEntry[]; nextBefore: number | null } {
+/** The audit log (or one action's entries), newest first; pass the last entry's id as `before` for the next page. */
+export function listAudit(db: SpecLensDb, options: { limit?: number; before?: number; action?: string } = {}): { entries: AuditEntry[]; nextBefore: number | null } {
   ensureDefaultConfig(db);
   const limit = options.limit ?? 50;
   const rows = db.select().from(configAudit)
-    .where(options.before !== undefined ? lt(configAudit.id, options.before) : undefined)
+    .where(and(
+      options.before !== undefined ? lt(configAudit.id, options.before) : undefined,
+      options.action !== undefined ? eq(configAudit.action, options.action) : undefined,
+    ))
     .orderBy(desc(configAudit.id)).limit(limit + 1).all();
   const page = rows.slice(0, limit).map(toEntry);
   return { entries: page, nextBefore: rows.length > limit ? page[page.length - 1].id : null };

@@ -37,8 +37,8 @@ export const configLabels = sqliteTable("config_labels", {
 });
 
 /**
- * Append-only audit log of every config change: a version created or a label created or moved, with
- * who, when, and the state before and after (JSON). Never edited, never deleted (triggers).
+ * Append-only audit log of every config change: a version created, a label created or moved, or the
+ * runtime settings changed (db/queries/settings.ts), with who, when, and the state before and after (JSON). Never edited, never deleted (triggers).
  */
 export const configAudit = sqliteTable(
   "config_audit",
@@ -49,8 +49,8 @@ export const configAudit = sqliteTable(
       .$defaultFn(() => sql`NULL`),
     atMs: int("at_ms").notNull(),
     actor: text("actor").notNull(),
-    action: text("action").notNull(), // version.create | label.create | label.move
-    subject: text("subject").notNull(), // "v3" for a version, the label name for a label
+    action: text("action").notNull(), // version.create | label.create | label.move | settings.update
+    subject: text("subject").notNull(), // "v3" for a version, the label name for a label, "settings"
     beforeJson: text("before_json"), // null when the subject did not exist before
     afterJson: text("after_json").notNull(),
     message: text("message").notNull().default(""),

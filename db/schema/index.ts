@@ -6,3 +6,4 @@ export * from "./configs";
 export * from "./alerts";
 export * from "./auth";
 export * from "./inflight";
+export * from "./settings";

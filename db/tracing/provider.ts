@@ -5,7 +5,7 @@ import { NodeTracerProvider } from "@opentelemetry/sdk-trace-node";
 import { getDatabase } from "../client";
 import { recoverInterrupted } from "./inflight";
 import { RedactingSpanProcessor, redactionRulesFromEnv } from "./redact";
-import { startRetention, retentionFromEnv } from "./retention";
+import { effectiveRetention, startRetention } from "./retention";
 import { noteInterruptedAtStart, setActiveProcessor } from "./runtime";
 import { SqliteSpanProcessor } from "./sqlite-processor";
 
@@ -55,7 +55,8 @@ export async function startTracing(serviceVersion: string, env: NodeJS.ProcessEn
   } catch (error) {
     console.error("[speclens] could not recover interrupted requests (retried at the next start):", error);
   }
-  const retention = startRetention(() => getDatabase().sqlite, retentionFromEnv(env));
+  // Read at every pass: retention saved on /settings applies without a restart (the environment is the default).
+  const retention = startRetention(() => getDatabase().sqlite, () => effectiveRetention(getDatabase().db, env));
 
   let stopping: Promise<void> | null = null;
   const shutdown = () => {

@@ -1,4 +1,6 @@
 import type Database from "better-sqlite3";
+import type { SpecLensDb } from "../client";
+import { effectiveSettings, envSettings } from "../queries/settings";
 
 /*
  * Retention: traces older than maxAgeDays, then the oldest traces while the database's used size
@@ -17,15 +19,24 @@ export interface RetentionPolicy {
   intervalMs?: number;
 }
 
-/** SPECLENS_RETENTION_DAYS and SPECLENS_MAX_DB_MB; unset or 0 disables a limit. */
+/** The policy of retention days and a size cap in MB; 0 (or less) disables a limit. */
+function policyOf(days: number, mb: number): RetentionPolicy {
+  return { maxAgeDays: days > 0 ? days : null, maxBytes: mb > 0 ? Math.round(mb * 1024 * 1024) : null };
+}
+
+/** SPECLENS_RETENTION_DAYS and SPECLENS_MAX_DB_MB alone; unset or 0 disables a limit. */
 export function retentionFromEnv(env: Record<string, string | undefined> = process.env): RetentionPolicy {
-  const positive = (value: string | undefined) => {
-    const n = Number(value);
-    return value && Number.isFinite(n) && n > 0 ? n : null;
-  };
-  const days = positive(env.SPECLENS_RETENTION_DAYS);
-  const mb = positive(env.SPECLENS_MAX_DB_MB);
-  return { maxAgeDays: days, maxBytes: mb === null ? null : Math.round(mb * 1024 * 1024) };
+  const defaults = envSettings(env);
+  return policyOf(defaults.retentionDays.value, defaults.maxDbMb.value);
+}
+
+/**
+ * The policy in force now: the values saved on /settings, else the environment's (see
+ * db/queries/settings.ts). Read at every pass, so a saved change applies without a restart.
+ */
+export function effectiveRetention(db: Pick<SpecLensDb, "select">, env: Record<string, string | undefined> = process.env): RetentionPolicy {
+  const settings = effectiveSettings(db, env);
+  return policyOf(settings.retentionDays.value, settings.maxDbMb.value);
 }
 
 /** Bytes in use: pages minus free pages (SQLite does not shrink the file without VACUUM). */
@@ -84,17 +95,34 @@ export interface RetentionJob {
   deleted: () => number;
 }
 
-/** Runs purgeOnce on an unref'd interval, yielding to the event loop between passes. */
-export function startRetention(database: () => Database.Database, policy: RetentionPolicy): RetentionJob {
+/**
+ * Runs purgeOnce on an unref'd interval, yielding to the event loop between passes. `policy` is either
+ * fixed (nothing to do when it sets no limit) or read at the start of every pass (the saved settings
+ * can change at any time: with no limit set, a pass only reads them).
+ */
+export function startRetention(database: () => Database.Database, policy: RetentionPolicy | (() => RetentionPolicy), options: { intervalMs?: number } = {}): RetentionJob {
   let deleted = 0;
-  if (policy.maxAgeDays === null && policy.maxBytes === null) return { stop: () => {}, deleted: () => 0 };
+  const current = typeof policy === "function" ? policy : () => policy;
+  if (typeof policy !== "function" && policy.maxAgeDays === null && policy.maxBytes === null) return { stop: () => {}, deleted: () => 0 };
   let running = false;
   const tick = () => {
     if (running) return;
     running = true;
+    let passPolicy: RetentionPolicy;
+    try {
+      passPolicy = current();
+    } catch (error) {
+      console.error("[speclens] retention pass failed: cannot read the retention settings", error);
+      running = false;
+      return;
+    }
+    if (passPolicy.maxAgeDays === null && passPolicy.maxBytes === null) {
+      running = false;
+      return;
+    }
     const pass = () => {
       try {
-        const n = purgeOnce(database(), policy, Date.now(), 1);
+        const n = purgeOnce(database(), passPolicy, Date.now(), 1);
         deleted += n;
         if (n > 0) return void setImmediate(pass);
       } catch (error) {
@@ -104,7 +132,7 @@ export function startRetention(database: () => Database.Database, policy: Retent
     };
     pass();
   };
-  const timer = setInterval(tick, policy.intervalMs ?? 60_000);
+  const timer = setInterval(tick, options.intervalMs ?? (typeof policy === "function" ? undefined : policy.intervalMs) ?? 60_000);
   timer.unref();
   setImmediate(tick);
   return { stop: () => clearInterval(timer), deleted: () => deleted };

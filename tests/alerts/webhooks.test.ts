@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { deliver, deliveryLog, webhookTargets, webhookText } from "@/app/_lib/alerts/webhooks";
 import { openDatabase, type OpenDatabase } from "@/db/client";
 import type { AlertEvent } from "@/db/alerts/store";
+import { updateSettings } from "@/db/queries/settings";
 import { DEFAULT_ALERT_RULES } from "@/engine";
 import { makeTempDir } from "../support/temp";
 
@@ -84,5 +85,19 @@ describe("alert webhooks", () => {
     ]);
     expect(webhookTargets({ ...EVENT, rules: DEFAULT_ALERT_RULES }, {})).toEqual([]);
     expect(webhookText({ ...EVENT, kind: "resolved" })).toContain("RESOLVED acceptance-drift");
+  });
+
+  it("take the global hook saved on /settings over SPECLENS_ALERT_WEBHOOK, looked up at each event", () => {
+    const env = { SPECLENS_ALERT_WEBHOOK: "http://127.0.0.1:1/env-global" };
+    const plain = { ...EVENT, rules: DEFAULT_ALERT_RULES };
+    expect(webhookTargets(plain, env, database.db)).toEqual(["http://127.0.0.1:1/env-global"]);
+    updateSettings(database.db, { alertWebhook: "http://127.0.0.1:1/saved-global" }, "test");
+    expect(webhookTargets(plain, env, database.db)).toEqual(["http://127.0.0.1:1/saved-global"]);
+    expect(webhookTargets(EVENT, {}, database.db)).toEqual(["http://127.0.0.1:1/saved-global", "http://127.0.0.1:1/version-hook", "http://127.0.0.1:1/rule-hook"]);
+    // "" saved: no global hook, whatever the environment says; the version's and the rule's still apply.
+    updateSettings(database.db, { alertWebhook: "" }, "test");
+    expect(webhookTargets(EVENT, env, database.db)).toEqual(["http://127.0.0.1:1/version-hook", "http://127.0.0.1:1/rule-hook"]);
+    updateSettings(database.db, { alertWebhook: null }, "test");
+    expect(webhookTargets(plain, env, database.db)).toEqual(["http://127.0.0.1:1/env-global"]);
   });
 });

@@ -1,4 +1,6 @@
 import fs from "node:fs";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import path from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -13,12 +15,31 @@ import { launchChromium, SCREENSHOT_DIR, startApp, type RunningApp } from "./har
  * pages send a browser without a session to /login; the login form signs in; pages run under a CSP with
  * a nonce and no violations while they hydrate; a prompt full of markup is shown as text on the trace
  * page (nothing runs, nothing renders as HTML: screenshot security-markup-trace.png); an API key created
- * on /settings is shown once and works; logging out ends the session.
+ * on /settings is shown once and works; retention and the global webhook are changed on /settings (a bad
+ * value refused next to its field, the source of each value, a test notification: screenshot
+ * settings-retention.png); logging out ends the session.
  */
 
 const PASSWORD = "browser test password";
 const EDITOR_KEY = "browser-editor-key";
+const ADMIN_KEY = "browser-admin-key";
 const MARKUP = `<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2"><b>bold?</b> The river`;
+
+/** A local webhook receiver on 127.0.0.1 that answers 200 and keeps every body. */
+async function receiver() {
+  const bodies: { text: string }[] = [];
+  const server = http.createServer((req, res) => {
+    let data = "";
+    req.on("data", (c: Buffer) => (data += c.toString()));
+    req.on("end", () => {
+      bodies.push(JSON.parse(data));
+      res.writeHead(200).end("ok");
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook/secret-part`;
+  return { url, bodies, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
 
 let temp: ReturnType<typeof makeTempDir>;
 let app: RunningApp;
@@ -32,7 +53,7 @@ beforeAll(async () => {
   const opened = openDatabase(databasePath);
   insertUser(opened.db, { name: "alice", role: "admin", passwordHash: hashPasswordSync(PASSWORD), createdBy: "test" });
   opened.sqlite.close();
-  app = await startApp(databasePath, { SPECLENS_API_KEYS: `${EDITOR_KEY}:editor`, SPECLENS_THREADS: "1" });
+  app = await startApp(databasePath, { SPECLENS_API_KEYS: `${EDITOR_KEY}:editor,${ADMIN_KEY}:admin`, SPECLENS_THREADS: "1", SPECLENS_MAX_DB_MB: "2048" });
   browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   page.on("console", (message) => {
@@ -104,6 +125,45 @@ describe("with authentication on", () => {
     await page.reload();
     expect(await page.getByTestId("new-key").count()).toBe(0);
     expect(await page.locator("main").textContent()).not.toContain(key);
+  });
+
+  it("changes retention and the global webhook on /settings: the server's refusal next to the field, then saved with its source, and a test notification", async () => {
+    const hook = await receiver();
+    try {
+      await page.goto(`${app.baseUrl}/settings`);
+      const section = page.getByTestId("retention-section");
+      await section.scrollIntoViewIfNeeded();
+      expect(await page.getByTestId("source-retentionDays").textContent()).toBe("default (off)");
+      expect(await page.getByTestId("source-maxDbMb").textContent()).toBe("environment (SPECLENS_MAX_DB_MB)");
+
+      await page.fill("#setting-retentionDays", "5000");
+      await page.click('form[aria-label="Retention and notifications"] button[type=submit]');
+      await expect.poll(() => page.getByTestId("error-retentionDays").textContent()).toContain("expected 0 (keep forever) to 3650 days");
+      expect(await page.locator("#setting-retentionDays").getAttribute("aria-invalid")).toBe("true");
+      await section.screenshot({ path: path.join(SCREENSHOT_DIR, "settings-retention-refused.png") });
+      const unchanged = await fetch(`${app.baseUrl}/api/settings`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } });
+      expect(((await unchanged.json()) as { settings: { retentionDays: { source: string } } }).settings.retentionDays.source).toBe("default");
+
+      await page.fill("#setting-retentionDays", "30");
+      await page.fill("#setting-alertWebhook", hook.url);
+      await page.click('form[aria-label="Retention and notifications"] button[type=submit]');
+      await expect.poll(() => page.getByTestId("settings-message").textContent()).toBe("Saved: retention, global alert webhook.");
+      expect(await page.getByTestId("error-retentionDays").count()).toBe(0);
+      expect(await page.getByTestId("source-retentionDays").textContent()).toMatch(/^saved by user:alice, /);
+      // The size cap was left alone: it still follows the environment.
+      expect(await page.getByTestId("source-maxDbMb").textContent()).toBe("environment (SPECLENS_MAX_DB_MB)");
+      await expect.poll(() => page.getByTestId("settings-history").textContent()).toContain("alertWebhook: \"http://127.0.0.1:");
+      expect(await page.getByTestId("settings-history").textContent()).not.toContain("secret-part");
+
+      await page.getByRole("button", { name: "Send test notification" }).click();
+      await expect.poll(() => page.getByTestId("webhook-test-result").textContent()).toMatch(/^Delivered: HTTP 200 from http:\/\/127\.0\.0\.1:\d+\/… in \d+ ms$/);
+      expect(hook.bodies).toHaveLength(1);
+      expect(hook.bodies[0].text).toContain("Test notification sent by user:alice");
+      await section.screenshot({ path: path.join(SCREENSHOT_DIR, "settings-retention.png") });
+      expect(cspViolations).toEqual([]);
+    } finally {
+      await hook.close();
+    }
   });
 
   it("logs out: the session ends server-side", async () => {

@@ -23,13 +23,14 @@ const VALID: Record<string, Record<string, unknown>> = {
   "POST /api/settings/keys": { name: "fuzz", role: "viewer" },
   "POST /api/settings/users": { name: "fuzz", role: "viewer", password: "a long enough password" },
   "PATCH /api/settings/users/[userId]": { role: "viewer" },
+  "PATCH /api/settings": { retentionDays: 30, maxDbMb: 0, alertWebhook: "" },
   "POST /api/guardrails": { config: {}, message: "fuzz" },
   "POST /api/guardrails/validate": { config: {} },
   "PUT /api/guardrails/labels/[label]": { version: 1 },
 };
 
 /** Routes whose body is not JSON (or that read none); they still must never answer 5xx. */
-const NOT_JSON = new Set(["POST /api/otlp/v1/traces", "POST /api/auth/logout"]);
+const NOT_JSON = new Set(["POST /api/otlp/v1/traces", "POST /api/auth/logout", "POST /api/settings/webhook-test"]);
 
 const RUNS = Number(process.env.SPECLENS_FUZZ_RUNS ?? 40);
 const ADMIN = { authorization: "Bearer fuzz-admin-key" };

@@ -37,6 +37,9 @@ const ROUTE_ACTIONS: Record<string, Action> = {
   "GET /api/settings/users": "users:admin",
   "POST /api/settings/users": "users:admin",
   "PATCH /api/settings/users/[userId]": "users:admin",
+  "GET /api/settings": "settings:read",
+  "PATCH /api/settings": "settings:write",
+  "POST /api/settings/webhook-test": "settings:write",
   "POST /v1/completions": "generate",
   "POST /v1/chat/completions": "generate",
   "GET /v1/models": "generate",
@@ -93,7 +96,7 @@ describe("the policy table", () => {
     const least = (role: Requirement) => Object.entries(POLICY).filter(([, need]) => need === role).map(([a]) => a).sort();
     expect(least("viewer")).toEqual(["alerts:read", "config:read", "metrics:read", "traces:read"]);
     expect(least("editor")).toEqual(["alerts:ack", "config:label", "config:write", "generate", "replay"]);
-    expect(least("admin")).toEqual(["config:label-protected", "settings:write", "users:admin"]);
+    expect(least("admin")).toEqual(["config:label-protected", "settings:read", "settings:write", "users:admin"]);
     expect(least("ingest")).toEqual(["traces:ingest"]);
   });
 

@@ -1,7 +1,8 @@
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { openDatabase, type OpenDatabase } from "@/db/client";
-import { purgeOnce, retentionFromEnv, usedBytes } from "@/db/tracing/retention";
+import { updateSettings } from "@/db/queries/settings";
+import { effectiveRetention, purgeOnce, retentionFromEnv, startRetention, usedBytes } from "@/db/tracing/retention";
 import type { SpanRecord } from "@/db/tracing/span-record";
 import { writeSpans } from "@/db/tracing/store";
 import { A, STEP_SPAN_NAME } from "@/engine/telemetry";
@@ -14,9 +15,9 @@ const DAY_NS = 86_400_000_000_000n;
 const NOW_MS = 1_763_840_000_000;
 const NOW_NS = BigInt(NOW_MS) * 1_000_000n;
 
-/** A request span and one step span (with an event and a token) for trace n, started `ageDays` ago. */
-function traceSpans(n: number, ageDays: number, padding = 0): SpanRecord[] {
-  const start = NOW_NS - BigInt(ageDays) * DAY_NS;
+/** A request span and one step span (with an event and a token) for trace n, started `ageDays` before `nowNs`. */
+function traceSpans(n: number, ageDays: number, padding = 0, nowNs = NOW_NS): SpanRecord[] {
+  const start = nowNs - BigInt(ageDays) * DAY_NS;
   const base = { traceId: traceIdOf(n), kind: 0, statusCode: 0, statusMessage: null, resource: {}, scopeName: "speclens-engine", node: "n" };
   return [
     { ...base, spanId: spanIdOf(n * 10), parentSpanId: null, name: "text_completion t", startTimeNs: start, endTimeNs: start + 10n, events: [],
@@ -69,5 +70,35 @@ describe("retention", () => {
     const kept = database.sqlite.prepare("SELECT trace_id AS id FROM requests ORDER BY start_ns").all() as { id: string }[];
     expect(kept.at(-1)!.id).toBe(traceIdOf(40));
     expect(kept[0].id).toBe(traceIdOf(deleted + 1));
+  });
+});
+
+describe("retention settings saved on /settings", () => {
+  it("win over the environment, and 0 switches a limit off", () => {
+    const env = { SPECLENS_RETENTION_DAYS: "30", SPECLENS_MAX_DB_MB: "100" };
+    expect(effectiveRetention(database.db, env)).toEqual({ maxAgeDays: 30, maxBytes: 100 * 1024 * 1024 });
+    updateSettings(database.db, { retentionDays: 7, maxDbMb: 0 }, "test");
+    expect(effectiveRetention(database.db, env)).toEqual({ maxAgeDays: 7, maxBytes: null });
+    updateSettings(database.db, { retentionDays: null, maxDbMb: null }, "test");
+    expect(effectiveRetention(database.db, env)).toEqual({ maxAgeDays: 30, maxBytes: 100 * 1024 * 1024 });
+    // Nothing saved and nothing in the environment: no limit, as before the settings existed.
+    expect(effectiveRetention(database.db, {})).toEqual({ maxAgeDays: null, maxBytes: null });
+  });
+
+  it("apply to the running job at its next pass, without a restart", async () => {
+    const nowNs = BigInt(Date.now()) * 1_000_000n;
+    for (let n = 1; n <= 6; n++) writeSpans(database.sqlite, traceSpans(n, n <= 4 ? 10 : 1, 0, nowNs));
+    const job = startRetention(() => database.sqlite, () => effectiveRetention(database.db, {}), { intervalMs: 20 });
+    try {
+      // No limit anywhere: passes run, read the settings and delete nothing.
+      await new Promise((resolve) => setTimeout(resolve, 120));
+      expect(counts().requests).toBe(6);
+      updateSettings(database.db, { retentionDays: 7 }, "test");
+      await expect.poll(() => counts().requests, { timeout: 2000, interval: 20 }).toBe(2);
+      expect(job.deleted()).toBe(4);
+      expect(counts()).toEqual({ spans: 4, events: 2, requests: 2, steps: 2, tokens: 2 });
+    } finally {
+      job.stop();
+    }
   });
 });

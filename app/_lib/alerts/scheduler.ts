@@ -58,9 +58,9 @@ export function alertMetrics(): NonNullable<SchedulerState["metrics"]> {
 }
 
 function notify(events: AlertEvent[]): void {
-  const { sqlite } = getDatabase();
+  const { sqlite, db } = getDatabase();
   for (const event of events) {
-    for (const url of webhookTargets(event)) {
+    for (const url of webhookTargets(event, process.env, db)) {
       void deliver(sqlite, event, url).then((ok) => {
         if (!ok) alertMetrics().webhookFailures.inc();
       });

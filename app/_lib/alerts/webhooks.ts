@@ -1,10 +1,12 @@
 import "server-only";
 import type Database from "better-sqlite3";
 import type { AlertEvent } from "@/db/alerts/store";
+import type { SpecLensDb } from "@/db/client";
+import { effectiveSettings } from "@/db/queries/settings";
 
 /*
- * Alert notifications. Each event goes to every configured hook: SPECLENS_ALERT_WEBHOOK (global), the
- * config version's `alerts.webhook` and the rule's own `webhook`. The body is JSON with a
+ * Alert notifications. Each event goes to every configured hook: the global webhook (saved on /settings,
+ * else SPECLENS_ALERT_WEBHOOK), the config version's `alerts.webhook` and the rule's own `webhook`. The body is JSON with a
  * Slack-compatible `text` plus the alert itself. Delivery runs in the background, never on a request's
  * path: a failed attempt is retried with exponential backoff, and every attempt is logged in
  * webhook_deliveries (the delivery log on the Alerts page).
@@ -19,9 +21,25 @@ export interface DeliveryOptions {
   baseUrl?: string;
 }
 
-export function webhookTargets(event: AlertEvent, env: Record<string, string | undefined> = process.env): string[] {
-  const urls = [env.SPECLENS_ALERT_WEBHOOK?.trim() || null, event.rules.webhook, event.rules.rules[event.alert.rule].webhook];
+/**
+ * The hooks an event goes to. The global one is looked up now, on every event: the value saved on
+ * /settings when `db` is given and one is saved ("" there means none), else SPECLENS_ALERT_WEBHOOK.
+ */
+export function webhookTargets(event: AlertEvent, env: Record<string, string | undefined> = process.env, db: Pick<SpecLensDb, "select"> | null = null): string[] {
+  const urls = [globalWebhook(env, db), event.rules.webhook, event.rules.rules[event.alert.rule].webhook];
   return [...new Set(urls.filter((u): u is string => !!u))];
+}
+
+function globalWebhook(env: Record<string, string | undefined>, db: Pick<SpecLensDb, "select"> | null): string | null {
+  if (db) {
+    try {
+      return effectiveSettings(db, env).alertWebhook.value || null;
+    } catch (error) {
+      // A notification must not be lost to a locked or broken settings read: the environment's hook still gets it.
+      console.error("[speclens] cannot read the saved alert webhook; using SPECLENS_ALERT_WEBHOOK:", error);
+    }
+  }
+  return env.SPECLENS_ALERT_WEBHOOK?.trim() || null;
 }
 
 export function webhookText(event: AlertEvent, baseUrl = process.env.SPECLENS_PUBLIC_URL ?? ""): string {
@@ -32,7 +50,8 @@ export function webhookText(event: AlertEvent, baseUrl = process.env.SPECLENS_PU
   return `[SpecLens] ${what} ${a.rule} (${series})${ack}: ${a.detail}. ${baseUrl}/alerts#alert-${a.id}`;
 }
 
-async function attempt(url: string, body: string, timeoutMs: number): Promise<{ status: number | null; ok: boolean; error: string | null }> {
+/** One POST of a JSON body: the HTTP status, or why none came back (timeout, refused, DNS). Never throws. */
+export async function postJson(url: string, body: string, timeoutMs: number): Promise<{ status: number | null; ok: boolean; error: string | null }> {
   try {
     const response = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body, signal: AbortSignal.timeout(timeoutMs) });
     await response.arrayBuffer().catch(() => undefined);
@@ -53,7 +72,7 @@ export async function deliver(sqlite: Database.Database, event: AlertEvent, url:
   const log = sqlite.prepare(`INSERT INTO webhook_deliveries (alert_id, event, url, attempt, at_ms, status, ok, error, duration_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`);
   for (let n = 1; n <= attempts; n++) {
     const started = performance.now();
-    const result = await attempt(url, body, timeoutMs);
+    const result = await postJson(url, body, timeoutMs);
     try {
       log.run(event.alert.id, event.kind, url, n, Date.now(), result.status, result.ok ? 1 : 0, result.error, performance.now() - started);
     } catch (error) {

@@ -3,7 +3,7 @@ import { z } from "zod";
 import type { SpecLensDb } from "@/db/client";
 import type { VersionFigures } from "@/db/queries/config-figures";
 import { getConfigVersion, type VersionInfo } from "@/db/queries/configs";
-import { mergeGuardrailConfig, validateGuardrailConfig, type FieldIssue, type GuardrailConfig } from "@/engine";
+import { alertWebhookFields, mergeGuardrailConfig, validateGuardrailConfig, type FieldIssue, type GuardrailConfig } from "@/engine";
 import { jsonResponse } from "../http";
 
 /*
@@ -63,4 +63,17 @@ export function candidateConfig(db: SpecLensDb, baseVersion: number, patch: Reco
   const parsed = validateGuardrailConfig(mergeGuardrailConfig(base.config, patch));
   if (!parsed.ok) return { ok: false, response: issuesResponse(parsed.issues) };
   return { ok: true, config: parsed.config, base };
+}
+
+/**
+ * The webhook fields (`config.alerts.webhook`, `config.alerts.rules.<rule>.webhook`) a new version sets
+ * differently from its base: every one it sets when it has no base. A webhook URL decides where alert
+ * texts go, so adding or changing one is settings:write (admin), whoever may create versions; a version
+ * that keeps its base's hooks as they are needs config:write only.
+ */
+export function changedWebhookFields(base: GuardrailConfig | null, next: GuardrailConfig): string[] {
+  const before = new Map(base ? alertWebhookFields(base.alerts).map((f) => [f.path, f.url] as const) : []);
+  return alertWebhookFields(next.alerts)
+    .filter((f) => f.url !== (before.get(f.path) ?? null))
+    .map((f) => `config.${f.path}`);
 }

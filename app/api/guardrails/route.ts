@@ -1,5 +1,5 @@
-import { authorize, callerIdentity } from "@/app/_lib/auth";
-import { candidateConfig, createBodySchema, versionJson } from "@/app/_lib/guardrails/api";
+import { authorize, callerIdentity, requireAlso } from "@/app/_lib/auth";
+import { candidateConfig, changedWebhookFields, createBodySchema, versionJson } from "@/app/_lib/guardrails/api";
 import { errorResponse, jsonResponse, readJsonBody, zodErrorResponse } from "@/app/_lib/http";
 import { getDb } from "@/db/client";
 import { getConfigVersion, listConfigLabels, listConfigVersions, protectedLabels, saveConfigVersion } from "@/db/queries/configs";
@@ -23,7 +23,8 @@ export async function GET(request: Request): Promise<Response> {
 
 /**
  * POST /api/guardrails `{ config, message, baseVersion, baseLabel? }` -> 201 `{ version }`. A bad
- * config is a 400 naming every field (nothing stored); a stale base a 409 saying what changed.
+ * config is a 400 naming every field (nothing stored); a stale base a 409 saying what changed; a
+ * webhook URL added or changed by a caller without settings:write (an editor) a 403 naming the field.
  */
 export async function POST(request: Request): Promise<Response> {
   const auth = authorize(request, "config:write");
@@ -36,6 +37,11 @@ export async function POST(request: Request): Promise<Response> {
   const candidate = candidateConfig(db, body.data.baseVersion, body.data.config);
   if (!candidate.ok) {
     return "missingBase" in candidate ? errorResponse(400, `baseVersion: there is no version ${body.data.baseVersion}`, { param: "baseVersion" }) : candidate.response;
+  }
+  const webhooks = changedWebhookFields(candidate.base.config, candidate.config);
+  if (webhooks.length > 0) {
+    const refused = requireAlso(auth.caller, "settings:write", "add or change a webhook URL", webhooks);
+    if (refused) return refused;
   }
   const saved = saveConfigVersion(db, {
     config: candidate.config, message: body.data.message, author: callerIdentity(auth), baseVersion: body.data.baseVersion, baseLabel: body.data.baseLabel ?? null,
