@@ -2,7 +2,8 @@ import type { Metadata } from "next";
 import Link from "next/link";
 import { formatTimestampNs } from "@/app/_lib/format";
 import { formatMs, formatPct, requestTimeMs } from "@/app/_lib/view-url";
-import { getDb } from "@/db/client";
+import { listAlerts } from "@/db/alerts/store";
+import { getDatabase, getDb } from "@/db/client";
 import { autoBucketMs, metricSeries, overview } from "@/db/queries/metrics";
 import { listTraces } from "@/db/queries/traces";
 import { MetricChart } from "./metrics/_components/MetricChart";
@@ -10,13 +11,14 @@ import { toChartRows } from "./metrics/series";
 import { Sparkline } from "./traces/_components/Sparkline";
 import "./traces/explorer.css";
 import "./metrics/metrics.css";
+import "./alerts/alerts.css";
 
 export const metadata: Metadata = { title: "Overview" };
 export const dynamic = "force-dynamic";
 
 const DAY_MS = 86_400_000;
 
-/** The last 24 hours at a glance: volume, acceptance, throughput, errors, and the latest traces. */
+/** The last 24 hours at a glance: open alerts, volume, acceptance, throughput, errors, and the latest traces. */
 export default function Home() {
   const db = getDb();
   const toMs = requestTimeMs();
@@ -28,6 +30,8 @@ export default function Home() {
   const chart = (metric: "acceptance_rate" | "requests_per_minute" | "tokens_per_s") =>
     toChartRows(metricSeries(db, { metric, fromNs: BigInt(alignedFrom) * 1_000_000n, toNs, bucketMs }), { fromMs: alignedFrom, toMs, bucketMs, groupBy: "none", percentiles: false });
   const latest = listTraces(db, { limit: 8 }).items;
+  // Firing first, then pending (listAlerts orders them so).
+  const open = listAlerts(getDatabase().sqlite, "open", 5);
   const figures = [
     { label: "Requests", value: day.requests.toLocaleString("en-US"), testId: "home-requests" },
     { label: "Acceptance rate", value: formatPct(day.acceptanceRate) },
@@ -59,6 +63,26 @@ export default function Home() {
           </div>
         ))}
       </div>
+      {open.length > 0 && (
+        <section className="card home-alerts" data-testid="home-alerts">
+          <h2>
+            Open alerts <Link href="/alerts" className="muted">all alerts</Link>
+          </h2>
+          <ul className="latest-list">
+            {open.map((a) => (
+              <li key={a.id}>
+                <span className={`alert-state state-${a.state}`}>{a.state}</span>{" "}
+                <Link href={`/alerts#alert-${a.id}`}>{a.rule}</Link>
+                <span className="muted latest-meta">
+                  {a.series.proposer}
+                  {a.configVersion ? ` · config v${a.configVersion}` : ""} · {a.value?.toFixed(3) ?? "–"} vs baseline {a.baseline?.toFixed(3) ?? "–"}
+                  {a.acknowledged ? ` · acknowledged by ${a.acknowledged.by}` : ""}
+                </span>
+              </li>
+            ))}
+          </ul>
+        </section>
+      )}
       <div className="metric-grid home-charts">
         <MetricChart title="Acceptance rate" unit="ratio" rows={acceptance.rows} keys={acceptance.keys} testId="home-acceptance" />
         <MetricChart title="Requests per minute" unit="requests/min" rows={volume.rows} keys={volume.keys} />

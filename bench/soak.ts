@@ -345,13 +345,19 @@ async function main(): Promise<void> {
     const extra = await soak(soaked, model, prompts, REQUESTS, REQUESTS + segment);
     const heapAfter = await liveHeap(soaked, snapshots);
     run.samples.push(...extra.samples);
+    // RSS from the samples taken during the segment (median of the first and of the last three): the
+    // snapshots themselves leave RSS higher by their own working memory, each by a different amount.
+    const rssSamples = extra.samples.map((m) => m.rssMb);
+    const rssEnds: [number, number] = rssSamples.length >= 6
+      ? [median(rssSamples.slice(0, 3)), median(rssSamples.slice(-3))]
+      : [heapBefore.rssMb, heapAfter.rssMb];
     const growth = {
       from: REQUESTS, to: REQUESTS + segment,
-      liveMb: [heapBefore.liveMb, heapAfter.liveMb], rssMb: [heapBefore.rssMb, heapAfter.rssMb],
-      liveRatio: heapAfter.liveMb / heapBefore.liveMb, rssRatio: heapAfter.rssMb / heapBefore.rssMb,
+      liveMb: [heapBefore.liveMb, heapAfter.liveMb], rssMb: rssEnds, rssAtSnapshotsMb: [heapBefore.rssMb, heapAfter.rssMb],
+      liveRatio: heapAfter.liveMb / heapBefore.liveMb, rssRatio: rssEnds[1] / rssEnds[0],
       grew: heapGrowth(heapBefore, heapAfter),
     };
-    console.log(`memory over ${segment} more requests (${growth.from} -> ${growth.to}), each after a full collection: live heap ${fmt(growth.liveMb[0])} -> ${fmt(growth.liveMb[1])} MB (x${fmt(growth.liveRatio, 3)}), RSS ${fmt(growth.rssMb[0])} -> ${fmt(growth.rssMb[1])} MB (x${fmt(growth.rssRatio, 3)})`);
+    console.log(`memory over ${segment} more requests (${growth.from} -> ${growth.to}), live heap after a full collection ${fmt(growth.liveMb[0])} -> ${fmt(growth.liveMb[1])} MB (x${fmt(growth.liveRatio, 3)}), RSS (sampled) ${fmt(growth.rssMb[0])} -> ${fmt(growth.rssMb[1])} MB (x${fmt(growth.rssRatio, 3)})`);
     console.log(`grew most: ${growth.grew.slice(0, 5).map((g) => `${g.kind} ${fmt(g.kb, 0)} KB (${g.count >= 0 ? "+" : ""}${g.count})`).join(", ")}`);
     const soakedCpu = median(rounds.map((r) => r.soaked.tokensPerCpuSecond));
     const freshCpu = median(rounds.map((r) => r.fresh.tokensPerCpuSecond));
@@ -392,7 +398,7 @@ async function main(): Promise<void> {
       "",
       `Soaked/fresh: ${fmt(ratio, 3)}. Soaked server at the start: ${fmt(startProbe.tokensPerSecond)} tok/s, RSS ${fmt(start.rssMb)} MB, heap ${fmt(start.heapUsedMb)} MB; after the soak: RSS ${fmt(end.rssMb)} MB, heap ${fmt(end.heapUsedMb)} MB.`,
       `Soak: ${fmt(run.seconds)} s, ${fmt(run.tokens / run.seconds)} tok/s, statuses ${JSON.stringify(run.statuses)}, cancelled ${run.cancelled}.`,
-      `Memory over ${growth.to - growth.from} more requests after the soak and the speed rounds (${growth.from} -> ${growth.to}), each after a full collection (heap snapshot): live heap ${fmt(growth.liveMb[0])} -> ${fmt(growth.liveMb[1])} MB (x${fmt(growth.liveRatio, 3)}), RSS ${fmt(growth.rssMb[0])} -> ${fmt(growth.rssMb[1])} MB (x${fmt(growth.rssRatio, 3)}).`,
+      `Memory over ${growth.to - growth.from} more requests after the soak and the speed rounds (${growth.from} -> ${growth.to}): live heap after a full collection (heap snapshot) ${fmt(growth.liveMb[0])} -> ${fmt(growth.liveMb[1])} MB (x${fmt(growth.liveRatio, 3)}); RSS, median of the segment's first and last three samples, ${fmt(growth.rssMb[0])} -> ${fmt(growth.rssMb[1])} MB (x${fmt(growth.rssRatio, 3)}).`,
       "",
       "Live heap that grew most over those requests:",
       "",

@@ -4,6 +4,7 @@ import { EmptyState } from "@/app/_components/EmptyState";
 import { PageHeader } from "@/app/_components/PageHeader";
 import { deliveryLog } from "@/app/_lib/alerts/webhooks";
 import { getDatabase } from "@/db/client";
+import { maskUrl } from "@/db/queries/settings";
 import { alertChart, alertHistory, listAlerts, type AlertView } from "@/db/alerts/store";
 import { AckForm } from "./AckForm";
 import { AlertChart } from "./AlertChart";
@@ -81,7 +82,7 @@ function AlertCard({ alert, charted }: { alert: AlertView; charted: boolean }) {
             <thead><tr><th>At</th><th>Event</th><th>URL</th><th>Attempt</th><th>Result</th></tr></thead>
             <tbody>
               {deliveries.map((d, i) => (
-                <tr key={i}><td>{when(d.at)}</td><td>{d.event}</td><td className="mono">{d.url}</td><td>{d.attempt}</td><td>{d.ok ? `ok ${d.status}` : d.error}</td></tr>
+                <tr key={i}><td>{when(d.at)}</td><td>{d.event}</td><td className="mono" title="path and query hidden: a webhook URL is a secret (admins see it on /settings)">{maskUrl(d.url)}</td><td>{d.attempt}</td><td>{d.ok ? `ok ${d.status}` : d.error}</td></tr>
               ))}
             </tbody>
           </table>

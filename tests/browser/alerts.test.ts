@@ -97,4 +97,14 @@ describe("the Alerts page", () => {
     const api = (await (await page.request.get(`${app.baseUrl}/api/alerts?state=firing`)).json()) as { alerts: { id: number; acknowledged: { note: string } | null }[] };
     expect(api.alerts.find((a) => a.id === firingId)?.acknowledged?.note).toBe("out-of-domain load test, expected");
   });
+
+  it("lists open alerts on the Overview, firing first, linked to their cards", async () => {
+    await page.goto(`${app.baseUrl}/`);
+    const open = page.getByTestId("home-alerts");
+    const first = open.locator("li").first();
+    expect(await first.textContent()).toMatch(/^firing acceptance-drift/);
+    expect(await first.getByRole("link").getAttribute("href")).toBe(`/alerts#alert-${firingId}`);
+    expect(await first.textContent()).toContain("acknowledged by local");
+    await page.screenshot({ path: path.join(SCREENSHOT_DIR, "home-alerts.png") });
+  });
 });
