@@ -72,7 +72,7 @@ export default function Home() {
             {open.map((a) => (
               <li key={a.id}>
                 <span className={`alert-state state-${a.state}`}>{a.state}</span>{" "}
-                <Link href={`/alerts#alert-${a.id}`}>{a.rule}</Link>
+                <Link href={`/alerts#alert-${a.id}`}>{a.rule}</Link>{" "}
                 <span className="muted latest-meta">
                   {a.series.proposer}
                   {a.configVersion ? ` · config v${a.configVersion}` : ""} · {a.value?.toFixed(3) ?? "–"} vs baseline {a.baseline?.toFixed(3) ?? "–"}

@@ -15,10 +15,6 @@ const VARIANTS: { label: string; options: RuntimeOptions }[] = [
   { label: "2 threads, no spinning", options: { threads: 2, spinning: false } },
   { label: "2 threads, spinning (onnxruntime's default)", options: { threads: 2, spinning: true, stopSpinningAfterRun: false } },
   { label: "2 threads, spinning, stopped after each run", options: { threads: 2, spinning: true, stopSpinningAfterRun: true } },
-  { label: "2 threads, spinning 2000 us", options: { threads: 2, spinning: true, spinDurationUs: 2000 } },
-  { label: "2 threads, spinning 500 us", options: { threads: 2, spinning: true, spinDurationUs: 500 } },
-  { label: "2 threads, spinning 100 us", options: { threads: 2, spinning: true, spinDurationUs: 100 } },
-  { label: "2 threads, spinning 20 us", options: { threads: 2, spinning: true, spinDurationUs: 20 } },
 ];
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
