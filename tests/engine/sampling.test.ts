@@ -46,5 +46,29 @@ describe("log-probabilities", () => {
     const total = [0, 1, 2, 3, 4].reduce((s, i) => s + Math.exp(logSoftmaxAt(logits, 0, 5, i)), 0);
     expect(total).toBeCloseTo(1, 6);
   });
+
+  it("a row's normaliser is reused only from a plain softmax of it, never from a tempered or banned one", () => {
+    // Two rows; the log-softmax of the raw logits, computed here directly.
+    const rows = Float32Array.from([2, 1, 0.5, -1, 1.5, 0.3, 0.2, 0.1, 3, -2]);
+    const direct = (offset: number, t: number) => {
+      const row = Array.from(rows.subarray(offset, offset + 5));
+      const max = Math.max(...row);
+      return row[t] - max - Math.log(row.reduce((s, v) => s + Math.exp(v - max), 0));
+    };
+    const copy = () => Float32Array.from(rows);
+    // Tempered, banned, then plain softmax first: logSoftmaxAt must still be the raw logits' log-softmax.
+    const tempered = copy();
+    processedProbs(tempered, 0, 5, { temperature: 0.5, topK: 0, topP: 1 });
+    expect(logSoftmaxAt(tempered, 0, 5, 1)).toBeCloseTo(direct(0, 1), 6);
+    const banned = copy();
+    processedProbs(banned, 5, 5, { temperature: 0, topK: 0, topP: 1 }, [3]);
+    expect(logSoftmaxAt(banned, 5, 5, 3)).toBeCloseTo(direct(5, 3), 6);
+    const plain = copy();
+    const probs = processedProbs(plain, 5, 5, { temperature: 0, topK: 0, topP: 1 });
+    expect(logSoftmaxAt(plain, 5, 5, 3)).toBeCloseTo(direct(5, 3), 6);
+    expect(Math.exp(logSoftmaxAt(plain, 5, 5, 3))).toBeCloseTo(probs[3], 6);
+    // Rows of one buffer keep their own normalisers.
+    expect(logSoftmaxAt(plain, 0, 5, 0)).toBeCloseTo(direct(0, 0), 6);
+  });
 });
 
