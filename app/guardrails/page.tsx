@@ -10,6 +10,8 @@ import { specPart, vllmSpeculativeConfig } from "@/engine";
 import { GuardrailEditor } from "./GuardrailEditor";
 import { LabelMover, type LabelRow } from "./LabelMover";
 import "./guardrails.css";
+import { maskAuditWebhooks, maskConfigWebhooks, maskWebhookChanges, mayReadWebhookUrls } from "@/app/_lib/guardrails/webhook-visibility";
+import { requireViewer } from "@/app/_lib/page-auth";
 
 export const metadata: Metadata = { title: "Guardrails" };
 export const dynamic = "force-dynamic";
@@ -31,7 +33,9 @@ const show = (v: unknown) => (v === undefined ? "—" : JSON.stringify(v));
 export default async function GuardrailsPage({ searchParams }: Props) {
   const query = await searchParams;
   const db = getDb();
-  const versions = listConfigVersions(db);
+  // Webhook URLs inside versions are secrets: shown cut to scheme and host to callers without settings:read.
+  const reveal = mayReadWebhookUrls(await requireViewer());
+  const versions = listConfigVersions(db).map((v) => (reveal ? v : { ...v, config: maskConfigWebhooks(v.config) }));
   const labels = listConfigLabels(db);
   const figures = versionFigures(db);
   const guarded = protectedLabels();
@@ -45,10 +49,12 @@ export default async function GuardrailsPage({ searchParams }: Props) {
 
   const diffFrom = Number(one(query.from) ?? (versions[1]?.version ?? 1));
   const diffTo = Number(one(query.to) ?? versions[0].version);
-  const diff = diffConfigVersions(db, diffFrom, diffTo);
+  const fullDiff = diffConfigVersions(db, diffFrom, diffTo);
+  const diff = reveal || "missing" in fullDiff ? fullDiff : { ...fullDiff, changes: maskWebhookChanges(fullDiff.changes) };
 
   const before = Number(one(query.before)) || undefined;
-  const audit = listAudit(db, { limit: 25, before });
+  const fullAudit = listAudit(db, { limit: 25, before });
+  const audit = reveal ? fullAudit : { ...fullAudit, entries: fullAudit.entries.map(maskAuditWebhooks) };
 
   const labelRows: LabelRow[] = labels.map((l) => ({
     label: l.label, version: l.version, updatedBy: l.updatedBy, updatedAt: when(l.updatedAtMs),

@@ -4,12 +4,16 @@ import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { webhookTargets } from "@/app/_lib/alerts/webhooks";
+import { GET as getAudit } from "@/app/api/audit/route";
+import { GET as getVersion } from "@/app/api/guardrails/[version]/route";
+import { GET as getDiff } from "@/app/api/guardrails/diff/route";
 import { GET as getGuardrails, POST as createVersion } from "@/app/api/guardrails/route";
+import { POST as validateVersion } from "@/app/api/guardrails/validate/route";
 import { GET as getSettings, PATCH as patchSettings } from "@/app/api/settings/route";
 import { POST as webhookTest } from "@/app/api/settings/webhook-test/route";
 import type { AlertEvent } from "@/db/alerts/store";
 import { closeDatabase, getDatabase, getDb } from "@/db/client";
-import { listAudit } from "@/db/queries/configs";
+import { getConfigVersion, listAudit } from "@/db/queries/configs";
 import { maskUrl } from "@/db/queries/settings";
 import { effectiveRetention } from "@/db/tracing/retention";
 import { DEFAULT_ALERT_RULES } from "@/engine";
@@ -286,8 +290,11 @@ describe("webhook URLs in guardrail config versions", () => {
     const response = await create("editor", latest, { kMax: 6, alerts: { falseAlarmRate: 0.002 } });
     expect(response.status).toBe(201);
     const body = (await response.json()) as { version: number; config: { kMax: number; alerts: typeof DEFAULT_ALERT_RULES } };
-    expect(body.config.alerts.webhook).toBe("https://hooks.example.com/a");
-    expect(body.config.alerts.rules["position-drift"].webhook).toBe("https://hooks.example.com/p");
+    // The editor is shown the hooks masked; the version holds them in full.
+    expect(body.config.alerts.webhook).toBe("https://hooks.example.com/…");
+    const stored = getConfigVersion(getDb(), body.version)!.config.alerts;
+    expect(stored.webhook).toBe("https://hooks.example.com/a");
+    expect(stored.rules["position-drift"].webhook).toBe("https://hooks.example.com/p");
     // Repeating the parent's URLs explicitly is not a change either.
     const same = await create("editor", body.version, { alerts: { webhook: "https://hooks.example.com/a" } });
     expect(same.status).toBe(201);
@@ -302,6 +309,44 @@ describe("webhook URLs in guardrail config versions", () => {
     expect(error.param).toBe("config.alerts.webhook");
     expect(error.message).toContain("(config.alerts.webhook, config.alerts.rules.position-drift.webhook)");
     expect(versions()).toBe(before);
+  });
+
+  it("shows viewers and editors the URLs cut to scheme and host (versions, one version, diff, dry run, audit), admins in full", async () => {
+    type Version = { version: number; config: { alerts: typeof DEFAULT_ALERT_RULES } };
+    const list = async (role: keyof typeof KEYS) => ((await (await getGuardrails(request("GET", "/api/guardrails", role))).json()) as { versions: Version[] }).versions;
+    const withHook = (versions: Version[]) => versions.find((v) => v.version === latest)!;
+    for (const role of ["viewer", "editor"] as const) {
+      expect(withHook(await list(role)).config.alerts.webhook).toBe("https://hooks.example.com/…");
+      const one = (await (await getVersion(request("GET", `/api/guardrails/${latest}`, role), { params: Promise.resolve({ version: String(latest) }) })).json()) as Version;
+      expect(one.config.alerts.rules["position-drift"].webhook).toBe("https://hooks.example.com/…");
+      const diff = (await (await getDiff(request("GET", `/api/guardrails/diff?from=1&to=${latest}`, role))).json()) as { changes: { path: string; to: unknown }[] };
+      expect(diff.changes.find((c) => c.path === "alerts.webhook")?.to).toBe("https://hooks.example.com/…");
+      // The editor's dry run returns the merged config and its changes: masked too.
+      const dryRun = (await (await validateVersion(request("POST", "/api/guardrails/validate", role, { baseVersion: 1, config: { alerts: { webhook: "https://hooks.example.com/a" } } }))).json()) as Version & { changes: { path: string; to: unknown }[] };
+      expect(dryRun.config.alerts.webhook).toBe("https://hooks.example.com/…");
+      expect(dryRun.changes.find((c) => c.path === "alerts.webhook")?.to).toBe("https://hooks.example.com/…");
+      const audit = JSON.stringify(await (await getAudit(request("GET", "/api/audit?limit=50", role))).json());
+      expect(audit).not.toContain("hooks.example.com/a");
+      expect(audit).not.toContain("hooks.example.com/p");
+    }
+    expect(withHook(await list("admin")).config.alerts.webhook).toBe("https://hooks.example.com/a");
+    const adminDryRun = (await (await validateVersion(request("POST", "/api/guardrails/validate", "admin", { baseVersion: 1, config: { alerts: { webhook: "https://hooks.example.com/a" } } }))).json()) as Version;
+    expect(adminDryRun.config.alerts.webhook).toBe("https://hooks.example.com/a");
+    expect(JSON.stringify(await (await getAudit(request("GET", "/api/audit?limit=50", "admin"))).json())).toContain("hooks.example.com/a");
+  });
+
+  it("lets an editor save back the masked config it was shown: the hooks stay the base's in full", async () => {
+    const shown = ((await (await getVersion(request("GET", `/api/guardrails/${latest}`, "editor"), { params: Promise.resolve({ version: String(latest) }) })).json()) as { config: Record<string, unknown> }).config;
+    const response = await create("editor", latest, { ...shown, kMax: 5 });
+    expect(response.status).toBe(201);
+    const version = ((await response.json()) as { version: number }).version;
+    const stored = getConfigVersion(getDb(), version)!.config;
+    expect(stored.kMax).toBe(5);
+    expect(stored.alerts.webhook).toBe("https://hooks.example.com/a");
+    expect(stored.alerts.rules["position-drift"].webhook).toBe("https://hooks.example.com/p");
+    // A masked value of another host is not the base's hook: it is a change, and an editor may not make it.
+    const other = await create("editor", version, { alerts: { webhook: "https://elsewhere.example/…" } });
+    expect(other.status).toBe(403);
   });
 
   it("masks a URL to scheme and host", () => {

@@ -5,6 +5,7 @@ import type { VersionFigures } from "@/db/queries/config-figures";
 import { getConfigVersion, type VersionInfo } from "@/db/queries/configs";
 import { alertWebhookFields, mergeGuardrailConfig, validateGuardrailConfig, type FieldIssue, type GuardrailConfig } from "@/engine";
 import { jsonResponse } from "../http";
+import { restoreMaskedWebhooks } from "./webhook-visibility";
 
 /*
  * Shared pieces of the guardrail JSON API (/api/guardrails/*, /api/audit): request bodies, the
@@ -60,7 +61,8 @@ export type CandidateResult = { ok: true; config: GuardrailConfig; base: Version
 export function candidateConfig(db: SpecLensDb, baseVersion: number, patch: Record<string, unknown>): CandidateResult | { ok: false; missingBase: true } {
   const base = getConfigVersion(db, baseVersion);
   if (!base) return { ok: false, missingBase: true };
-  const parsed = validateGuardrailConfig(mergeGuardrailConfig(base.config, patch));
+  // A caller shown masked webhook URLs sends them back masked: those keep the base's hooks.
+  const parsed = validateGuardrailConfig(restoreMaskedWebhooks(mergeGuardrailConfig(base.config, patch), base.config));
   if (!parsed.ok) return { ok: false, response: issuesResponse(parsed.issues) };
   return { ok: true, config: parsed.config, base };
 }

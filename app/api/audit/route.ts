@@ -3,6 +3,7 @@ import { authorize } from "@/app/_lib/auth";
 import { jsonResponse, zodErrorResponse } from "@/app/_lib/http";
 import { getDb } from "@/db/client";
 import { listAudit } from "@/db/queries/configs";
+import { maskAuditWebhooks, mayReadWebhookUrls } from "@/app/_lib/guardrails/webhook-visibility";
 
 export const runtime = "nodejs";
 export const dynamic = "force-dynamic";
@@ -22,8 +23,9 @@ export async function GET(request: Request): Promise<Response> {
   const query = querySchema.safeParse(Object.fromEntries(new URL(request.url).searchParams));
   if (!query.success) return zodErrorResponse(query.error);
   const page = listAudit(getDb(), query.data);
+  const reveal = mayReadWebhookUrls(auth.caller);
   return jsonResponse({
-    entries: page.entries.map((e) => ({ ...e, at: new Date(e.atMs).toISOString() })),
+    entries: page.entries.map((e) => ({ ...(reveal ? e : maskAuditWebhooks(e)), at: new Date(e.atMs).toISOString() })),
     nextBefore: page.nextBefore,
   });
 }

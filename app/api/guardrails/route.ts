@@ -4,6 +4,7 @@ import { errorResponse, jsonResponse, readJsonBody, zodErrorResponse } from "@/a
 import { getDb } from "@/db/client";
 import { getConfigVersion, listConfigLabels, listConfigVersions, protectedLabels, saveConfigVersion } from "@/db/queries/configs";
 import { NO_FIGURES, versionFigures } from "@/db/queries/config-figures";
+import { maskConfigWebhooks, maskWebhookChanges, mayReadWebhookUrls } from "@/app/_lib/guardrails/webhook-visibility";
 
 export const runtime = "nodejs";
 export const dynamic = "force-dynamic";
@@ -14,8 +15,9 @@ export async function GET(request: Request): Promise<Response> {
   if (!auth.ok) return auth.response;
   const db = getDb();
   const figures = versionFigures(db);
+  const reveal = mayReadWebhookUrls(auth.caller);
   return jsonResponse({
-    versions: listConfigVersions(db).map((v) => versionJson(v, figures.get(v.version) ?? NO_FIGURES)),
+    versions: listConfigVersions(db).map((v) => versionJson(reveal ? v : { ...v, config: maskConfigWebhooks(v.config) }, figures.get(v.version) ?? NO_FIGURES)),
     labels: Object.fromEntries(listConfigLabels(db).map((l) => [l.label, l.version])),
     protectedLabels: protectedLabels(),
   });
@@ -47,8 +49,11 @@ export async function POST(request: Request): Promise<Response> {
     config: candidate.config, message: body.data.message, author: callerIdentity(auth), baseVersion: body.data.baseVersion, baseLabel: body.data.baseLabel ?? null,
   });
   switch (saved.kind) {
-    case "created":
-      return jsonResponse(versionJson(getConfigVersion(db, saved.version)!), { status: 201, headers: { location: `/api/guardrails/${saved.version}` } });
+    case "created": {
+      const created = getConfigVersion(db, saved.version)!;
+      const shown = mayReadWebhookUrls(auth.caller) ? created : { ...created, config: maskConfigWebhooks(created.config) };
+      return jsonResponse(versionJson(shown), { status: 201, headers: { location: `/api/guardrails/${saved.version}` } });
+    }
     case "no-base":
       return errorResponse(400, saved.message, { param: saved.param });
     case "stale": {
@@ -60,7 +65,7 @@ export async function POST(request: Request): Promise<Response> {
       return jsonResponse(
         {
           error: { message: `baseVersion: stale base: ${what}; changed since: ${changed}. Reload version ${s.currentVersion} and re-apply your edit.`, type: "conflict_error", param: "baseVersion", code: "stale_base" },
-          stale: { ...s, changedAt: new Date(s.changedAtMs).toISOString() },
+          stale: { ...s, changes: mayReadWebhookUrls(auth.caller) ? s.changes : maskWebhookChanges(s.changes), changedAt: new Date(s.changedAtMs).toISOString() },
         },
         { status: 409 },
       );

@@ -4,6 +4,7 @@ import { errorResponse, jsonResponse } from "@/app/_lib/http";
 import { getDb } from "@/db/client";
 import { getConfigVersion, selectorVersion } from "@/db/queries/configs";
 import { NO_FIGURES, versionFigures } from "@/db/queries/config-figures";
+import { maskConfigWebhooks, mayReadWebhookUrls } from "@/app/_lib/guardrails/webhook-visibility";
 
 export const runtime = "nodejs";
 export const dynamic = "force-dynamic";
@@ -19,5 +20,5 @@ export async function GET(request: Request, { params }: { params: Promise<{ vers
   const info = getConfigVersion(db, version);
   if (!info) return errorResponse(404, `version: there is no version ${version}`, { param: "version" });
   const figures = versionFigures(db, version).get(version) ?? NO_FIGURES;
-  return jsonResponse(versionJson(info, figures));
+  return jsonResponse(versionJson(mayReadWebhookUrls(auth.caller) ? info : { ...info, config: maskConfigWebhooks(info.config) }, figures));
 }

@@ -2,6 +2,7 @@ import { authorize } from "@/app/_lib/auth";
 import { errorResponse, jsonResponse } from "@/app/_lib/http";
 import { getDb } from "@/db/client";
 import { diffConfigVersions, selectorVersion } from "@/db/queries/configs";
+import { maskWebhookChanges, mayReadWebhookUrls } from "@/app/_lib/guardrails/webhook-visibility";
 
 export const runtime = "nodejs";
 export const dynamic = "force-dynamic";
@@ -20,5 +21,5 @@ export async function GET(request: Request): Promise<Response> {
   }
   const diff = diffConfigVersions(getDb(), ends[0], ends[1]);
   if ("missing" in diff) return errorResponse(404, `${diff.missing === ends[0] ? "from" : "to"}: there is no version ${diff.missing}`);
-  return jsonResponse(diff);
+  return jsonResponse(mayReadWebhookUrls(auth.caller) ? diff : { ...diff, changes: maskWebhookChanges(diff.changes) });
 }

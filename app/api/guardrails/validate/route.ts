@@ -1,5 +1,6 @@
 import { authorize } from "@/app/_lib/auth";
 import { candidateConfig, createBodySchema } from "@/app/_lib/guardrails/api";
+import { maskConfigWebhooks, maskWebhookChanges, mayReadWebhookUrls } from "@/app/_lib/guardrails/webhook-visibility";
 import { errorResponse, jsonResponse, readJsonBody, zodErrorResponse } from "@/app/_lib/http";
 import { getDb } from "@/db/client";
 import { loadedModels } from "@/app/_lib/engine";
@@ -26,9 +27,11 @@ export async function POST(request: Request): Promise<Response> {
     return "missingBase" in candidate ? errorResponse(400, `baseVersion: there is no version ${body.data.baseVersion}`, { param: "baseVersion" }) : candidate.response;
   }
   const draftName = loadedModels().find((m) => m.role === "draft")?.name ?? "<draft model>";
+  const changes = diffConfigs(candidate.base.config, candidate.config);
+  const reveal = mayReadWebhookUrls(auth.caller);
   return jsonResponse({
-    config: candidate.config,
-    changes: diffConfigs(candidate.base.config, candidate.config),
+    config: reveal ? candidate.config : maskConfigWebhooks(candidate.config),
+    changes: reveal ? changes : maskWebhookChanges(changes),
     vllm: vllmSpeculativeConfig(specPart(candidate.config), draftName),
   });
 }
