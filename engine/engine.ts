@@ -34,7 +34,7 @@ function resolveConfig(config: SpecConfig | SpecConfigInput): SpecConfig {
 
 /** The shipped pair, relative to the repository root (SPECLENS_TARGET_DIR / SPECLENS_DRAFT_DIR override). */
 export const DEFAULT_TARGET_DIR = "models/speclens-brown-20m";
-export const DEFAULT_DRAFT_DIR = "models/speclens-brown-draft-2m";
+export const DEFAULT_DRAFT_DIR = "models/speclens-brown-draft-2m-int8";
 
 /** The target session's runtime (the numbers that decide the tokens), Node's version, and the draft's session. */
 export interface EngineRuntime extends SessionRuntime {

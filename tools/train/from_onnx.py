@@ -70,8 +70,16 @@ def main() -> None:
     model = LlamaLM(cfg)
     model.load_state_dict(state)  # strict: every parameter recovered, nothing left over
     os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
+    # The folder's training.json (when present) carries the run's position, so a resumed phase continues
+    # the step count and the phase history instead of starting them again.
+    history = {}
+    training_path = os.path.join(args.model, "training.json")
+    if os.path.exists(training_path):
+        with open(training_path) as f:
+            training = json.load(f)
+        history = {k: training[k] for k in ("step", "tokens", "elapsed_s", "phases") if training.get(k) is not None}
     torch.save({"config": cfg.to_dict(), "model": model.state_dict(), "step": 0, "tokens": 0, "elapsed_s": 0.0,
-                "recovered_from": args.model}, args.out)
+                **history, "recovered_from": args.model}, args.out)
     print(f"{args.out}: {model.num_parameters():,} parameters from {args.model}")
 
 

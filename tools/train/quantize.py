@@ -76,11 +76,12 @@ def main() -> None:
     for name in COPY_FILES:
         if name != "config.json" and os.path.exists(os.path.join(args.src, name)):
             shutil.copyfile(os.path.join(args.src, name), os.path.join(args.out, name))
+    source = cfg.get("_name_or_path") or os.path.basename(os.path.normpath(args.src))
     name = args.name or os.path.basename(os.path.normpath(args.out))
     cfg["_name_or_path"] = name
     cfg["speclens_graph"] = {"format": "fused", "tree_mask": True, "draft_loop": bool(args.draft_loop),
                              "quantization": {"method": "MatMulNBits", "bits": args.bits, "block_size": args.block_size,
-                                              "accuracy_level": args.accuracy_level, "source": os.path.basename(os.path.normpath(args.src))}}
+                                              "accuracy_level": args.accuracy_level, "source": source}}
     with open(os.path.join(args.out, "config.json"), "w") as f:
         json.dump(cfg, f, indent=2)
     with open(path, "rb") as f:

@@ -113,12 +113,14 @@ def main() -> None:
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.1}, {"params": no_decay, "weight_decay": 0.0}],
                             lr=args.lr, betas=(0.9, 0.95))
     start_step, tokens_seen, prev_elapsed = 0, 0, 0.0
+    phases = []  # one record per run of this script that led to the checkpoint (resumed phases)
     if args.resume:
         state = torch.load(args.resume)
         model.load_state_dict(state["model"])
         if "optimizer" in state:
             opt.load_state_dict(state["optimizer"])
         start_step, tokens_seen, prev_elapsed = state["step"], state["tokens"], state.get("elapsed_s", 0.0)
+        phases = list(state.get("phases", []))
         print(f"resumed from {args.resume} at step {start_step}", flush=True)
     # Offset the data seed on resume so the continued run does not replay the same batches.
     gen = torch.Generator().manual_seed(args.seed + start_step)
@@ -165,6 +167,8 @@ def main() -> None:
                      "step": step, "tokens": tokens_seen,
                      "elapsed_s": prev_elapsed + time.time() - start, "heldout_loss": val, "seed": args.seed, "args": vars(args),
                      "gen_tokens": len(sources[1]) if len(sources) > 1 else 0}
+            state["phases"] = phases + [{"phase": len(phases) + 1, "minutes": args.minutes, "lr": args.lr, "gen_frac": args.gen_frac,
+                                         "gen_tokens": state["gen_tokens"], "seed": args.seed, "until_step": step}]
             torch.save(state, os.path.join(out_dir, "last.pt"))
             if val < best:
                 best = val
