@@ -88,7 +88,7 @@ async function main(): Promise<void> {
   const sessions = engine.sessionInfo();
   const tjsDefault = await loadTransformersJs(targetDir, undefined);
   const tjsEqual = await loadTransformersJs(targetDir, {
-    intraOpNumThreads: sessions.target.threads, interOpNumThreads: 1, graphOptimizationLevel: "all",
+    intraOpNumThreads: sessions.target.threads, interOpNumThreads: 1, graphOptimizationLevel: "all", enableMemPattern: sessions.target.memoryPattern,
     extra: { session: { intra_op: { allow_spinning: sessions.target.spinning ? "1" : "0" } } },
   });
   const runners: Runner[] = [

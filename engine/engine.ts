@@ -52,7 +52,7 @@ export interface EngineOptions extends RuntimeOptions {
   draft?: RuntimeOptions;
 }
 
-type SessionDefaults = Required<Pick<RuntimeOptions, "threads" | "spinning" | "stopSpinningAfterRun">> & Pick<RuntimeOptions, "spinDurationUs">;
+type SessionDefaults = Required<Pick<RuntimeOptions, "threads" | "spinning" | "stopSpinningAfterRun" | "memoryPattern">> & Pick<RuntimeOptions, "spinDurationUs">;
 
 /**
  * Per-model session settings (`npm run bench:sessions` measures the alternatives). The target runs on
@@ -62,12 +62,13 @@ type SessionDefaults = Required<Pick<RuntimeOptions, "threads" | "spinning" | "s
  * Stopping the spinners after every run (session.force_spinning_stop) costs 2-3x and is off. The
  * draft (2M parameters, a pass around a millisecond) loses more to waking a worker than it gains, so
  * it runs on one thread. On a host busy with other work spinning loses (SPECLENS_TARGET_SPIN=0).
+ * Both run without onnxruntime's memory pattern, which re-plans for every new KV length (RuntimeOptions).
  * off uses the same target session, so its comparison stays fair.
  * SPECLENS_TARGET_THREADS / SPECLENS_DRAFT_THREADS / SPECLENS_TARGET_SPIN override them.
  */
 export const DEFAULT_SESSIONS: { target: SessionDefaults; draft: SessionDefaults } = {
-  target: { threads: 2, spinning: true, stopSpinningAfterRun: false },
-  draft: { threads: 1, spinning: false, stopSpinningAfterRun: false },
+  target: { threads: 2, spinning: true, stopSpinningAfterRun: false, memoryPattern: false },
+  draft: { threads: 1, spinning: false, stopSpinningAfterRun: false, memoryPattern: false },
 };
 
 function envNumber(name: string): number | undefined {
@@ -86,12 +87,14 @@ export function sessionSettings(options: EngineOptions): { target: RuntimeOption
       spinning: options.target?.spinning ?? options.spinning ?? (env.SPECLENS_TARGET_SPIN ? env.SPECLENS_TARGET_SPIN === "1" : DEFAULT_SESSIONS.target.spinning),
       stopSpinningAfterRun: options.target?.stopSpinningAfterRun ?? DEFAULT_SESSIONS.target.stopSpinningAfterRun,
       spinDurationUs: options.target?.spinDurationUs ?? envNumber("SPECLENS_TARGET_SPIN_US") ?? DEFAULT_SESSIONS.target.spinDurationUs,
+      memoryPattern: options.target?.memoryPattern ?? options.memoryPattern ?? (env.SPECLENS_MEM_PATTERN ? env.SPECLENS_MEM_PATTERN === "1" : DEFAULT_SESSIONS.target.memoryPattern),
     },
     draft: {
       ...shared,
       threads: options.draft?.threads ?? options.threads ?? envNumber("SPECLENS_DRAFT_THREADS") ?? DEFAULT_SESSIONS.draft.threads,
       spinning: options.draft?.spinning ?? options.spinning ?? DEFAULT_SESSIONS.draft.spinning,
       stopSpinningAfterRun: options.draft?.stopSpinningAfterRun ?? DEFAULT_SESSIONS.draft.stopSpinningAfterRun,
+      memoryPattern: options.draft?.memoryPattern ?? options.memoryPattern ?? (env.SPECLENS_MEM_PATTERN ? env.SPECLENS_MEM_PATTERN === "1" : DEFAULT_SESSIONS.draft.memoryPattern),
     },
   };
 }

@@ -3,7 +3,7 @@ import { DEFAULT_SESSIONS, sessionSettings } from "@/engine";
 
 /* Per-model session settings: the measured defaults (docs/engine-performance.md), env overrides, explicit options first. */
 
-const ENV = ["SPECLENS_TARGET_THREADS", "SPECLENS_DRAFT_THREADS", "SPECLENS_TARGET_SPIN", "SPECLENS_TARGET_SPIN_US"];
+const ENV = ["SPECLENS_TARGET_THREADS", "SPECLENS_DRAFT_THREADS", "SPECLENS_TARGET_SPIN", "SPECLENS_TARGET_SPIN_US", "SPECLENS_MEM_PATTERN"];
 const saved = Object.fromEntries(ENV.map((k) => [k, process.env[k]]));
 afterEach(() => {
   for (const k of ENV) {
@@ -13,10 +13,11 @@ afterEach(() => {
 });
 
 describe("session settings", () => {
-  it("default: the target on two spinning threads (not stopped after each run), the draft on one", () => {
+  it("default: the target on two spinning threads (not stopped after each run), the draft on one, neither with the memory pattern", () => {
     for (const k of ENV) delete process.env[k];
     const s = sessionSettings({});
-    expect(s.target).toMatchObject({ threads: 2, spinning: true, stopSpinningAfterRun: false });
+    expect(s.target).toMatchObject({ threads: 2, spinning: true, stopSpinningAfterRun: false, memoryPattern: false });
+    expect(s.draft.memoryPattern).toBe(false);
     expect(s.target.spinDurationUs).toBeUndefined();
     expect(s.draft).toMatchObject({ threads: 1, spinning: false });
     expect(DEFAULT_SESSIONS.target.spinning).toBe(true);
@@ -28,7 +29,9 @@ describe("session settings", () => {
     process.env.SPECLENS_TARGET_THREADS = "1";
     const fromEnv = sessionSettings({});
     expect(fromEnv.target).toMatchObject({ threads: 1, spinning: false, spinDurationUs: 200 });
-    const explicit = sessionSettings({ target: { threads: 2, spinning: true, spinDurationUs: 50 } });
-    expect(explicit.target).toMatchObject({ threads: 2, spinning: true, spinDurationUs: 50 });
+    process.env.SPECLENS_MEM_PATTERN = "1";
+    expect(sessionSettings({}).draft.memoryPattern).toBe(true);
+    const explicit = sessionSettings({ target: { threads: 2, spinning: true, spinDurationUs: 50, memoryPattern: false } });
+    expect(explicit.target).toMatchObject({ threads: 2, spinning: true, spinDurationUs: 50, memoryPattern: false });
   });
 });
