@@ -62,13 +62,13 @@ type SessionDefaults = Required<Pick<RuntimeOptions, "threads" | "spinning" | "s
  * Stopping the spinners after every run (session.force_spinning_stop) costs 2-3x and is off. The
  * draft (2M parameters, a pass around a millisecond) loses more to waking a worker than it gains, so
  * it runs on one thread. On a host busy with other work spinning loses (SPECLENS_TARGET_SPIN=0).
- * Both run without onnxruntime's memory pattern, which re-plans for every new KV length (RuntimeOptions).
+ * Both keep onnxruntime's memory pattern (RuntimeOptions.memoryPattern has the measurements).
  * off uses the same target session, so its comparison stays fair.
  * SPECLENS_TARGET_THREADS / SPECLENS_DRAFT_THREADS / SPECLENS_TARGET_SPIN override them.
  */
 export const DEFAULT_SESSIONS: { target: SessionDefaults; draft: SessionDefaults } = {
-  target: { threads: 2, spinning: true, stopSpinningAfterRun: false, memoryPattern: false },
-  draft: { threads: 1, spinning: false, stopSpinningAfterRun: false, memoryPattern: false },
+  target: { threads: 2, spinning: true, stopSpinningAfterRun: false, memoryPattern: true },
+  draft: { threads: 1, spinning: false, stopSpinningAfterRun: false, memoryPattern: true },
 };
 
 function envNumber(name: string): number | undefined {

@@ -30,10 +30,10 @@ export interface RuntimeOptions {
    */
   spinDurationUs?: number;
   /**
-   * onnxruntime's memory pattern (enableMemPattern): plans a run's allocations from the previous run of
-   * the same input shapes. Decoding changes the KV length on every pass, so the plan never applies and
-   * making it costs time: measured 2.31-2.51 ms a target pass without against 2.55-2.98 ms with, on a
-   * growing cache (and no difference at a fixed length). Default false.
+   * onnxruntime's memory pattern (enableMemPattern, its default and ours): plans a run's allocations from
+   * the previous run of the same input shapes. Decoding changes the KV length on every pass; turning it
+   * off made bare target passes on a growing cache cheaper (2.31-2.51 against 2.55-2.98 ms) but not the
+   * engine (docs/engine-performance.md, item 10), so it stays on. SPECLENS_MEM_PATTERN=0 turns it off.
    */
   memoryPattern?: boolean;
   /** onnxruntime execution provider, e.g. "cpu" (default) or "cuda" where the binary has it. */
@@ -103,7 +103,7 @@ export class CausalLM {
     const folder = await readModelFolder(dir);
     const settings = {
       threads: options.threads ?? 0, spinning: options.spinning ?? false, stopSpinningAfterRun: options.stopSpinningAfterRun ?? false,
-      memoryPattern: options.memoryPattern ?? false,
+      memoryPattern: options.memoryPattern ?? true,
       ...(options.spinDurationUs !== undefined ? { spinDurationUs: options.spinDurationUs } : {}),
     };
     const sessionOptions = {

@@ -13,11 +13,11 @@ afterEach(() => {
 });
 
 describe("session settings", () => {
-  it("default: the target on two spinning threads (not stopped after each run), the draft on one, neither with the memory pattern", () => {
+  it("default: the target on two spinning threads (not stopped after each run), the draft on one, both with the memory pattern", () => {
     for (const k of ENV) delete process.env[k];
     const s = sessionSettings({});
-    expect(s.target).toMatchObject({ threads: 2, spinning: true, stopSpinningAfterRun: false, memoryPattern: false });
-    expect(s.draft.memoryPattern).toBe(false);
+    expect(s.target).toMatchObject({ threads: 2, spinning: true, stopSpinningAfterRun: false, memoryPattern: true });
+    expect(s.draft.memoryPattern).toBe(true);
     expect(s.target.spinDurationUs).toBeUndefined();
     expect(s.draft).toMatchObject({ threads: 1, spinning: false });
     expect(DEFAULT_SESSIONS.target.spinning).toBe(true);
@@ -29,9 +29,9 @@ describe("session settings", () => {
     process.env.SPECLENS_TARGET_THREADS = "1";
     const fromEnv = sessionSettings({});
     expect(fromEnv.target).toMatchObject({ threads: 1, spinning: false, spinDurationUs: 200 });
-    process.env.SPECLENS_MEM_PATTERN = "1";
-    expect(sessionSettings({}).draft.memoryPattern).toBe(true);
-    const explicit = sessionSettings({ target: { threads: 2, spinning: true, spinDurationUs: 50, memoryPattern: false } });
-    expect(explicit.target).toMatchObject({ threads: 2, spinning: true, spinDurationUs: 50, memoryPattern: false });
+    process.env.SPECLENS_MEM_PATTERN = "0";
+    expect(sessionSettings({}).draft.memoryPattern).toBe(false);
+    const explicit = sessionSettings({ target: { threads: 2, spinning: true, spinDurationUs: 50, memoryPattern: true } });
+    expect(explicit.target).toMatchObject({ threads: 2, spinning: true, spinDurationUs: 50, memoryPattern: true });
   });
 });
