@@ -76,7 +76,9 @@ measure("list", "proposer=ngram", list({ proposer: "ngram" }));
 measure("list", "verify_mode=lossy", list({ verifyMode: "lossy" }));
 measure("list", "config_version=2", list({ configVersion: "2" }));
 measure("list", "node=node-b", list({ node: "node-b" }));
-measure("list", "model=speclens-brown-draft-2m", list({ model: "speclens-brown-draft-2m" }));
+// The draft most traces ran with (by name), whichever draft the seeded database was filled with.
+const draftName = ((sqlite.prepare("SELECT draft_model_id AS id FROM requests WHERE draft_model_id IS NOT NULL GROUP BY draft_model_id ORDER BY count(*) DESC LIMIT 1").get() as { id: string } | undefined)?.id ?? "none").split("@")[0];
+measure("list", `model=${draftName}`, list({ model: draftName }));
 measure("list", "finish_reason=eos", list({ finishReason: "eos" }));
 measure("list", "status=error", list({ status: "error" }));
 measure("list", "status=cancelled (none stored)", list({ status: "cancelled" }));
