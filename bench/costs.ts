@@ -27,6 +27,12 @@ export interface CostCurve {
   draftLoopMs: number[] | null;
   /** One draft pass over one token. */
   draftPassMs: number;
+  /**
+   * [k - 1] -> ms to draft k tokens in one call right after a target pass over k + 1 positions, as a step
+   * runs them (null without the drafting loop): against draftLoopMs, what the target's pass costs the
+   * draft (its weights read cold, the target's workers still spinning).
+   */
+  draftLoopAfterTargetMs: number[] | null;
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -48,6 +54,7 @@ export async function measureCosts(engine: SpecEngine, maxPositions = 9, maxK = 
     target: Array.from({ length: maxPositions }, () => [] as number[]),
     perToken: Array.from({ length: maxK }, () => [] as number[]),
     loop: Array.from({ length: maxK }, () => [] as number[]),
+    loopAfterTarget: Array.from({ length: maxK }, () => [] as number[]),
     pass: [] as number[],
     off: [] as number[],
   };
@@ -87,7 +94,16 @@ export async function measureCosts(engine: SpecEngine, maxPositions = 9, maxK = 
     if (draft && dCache) {
       for (let k = 1; k <= maxK; k++) {
         tasks.push(async () => { const ms = await draftCall(k, false); if (keep) samples.perToken[k - 1].push(ms); });
-        if (draft.features.draftLoop) tasks.push(async () => { const ms = await draftCall(k, true); if (keep) samples.loop[k - 1].push(ms); });
+        if (draft.features.draftLoop) {
+          tasks.push(async () => { const ms = await draftCall(k, true); if (keep) samples.loop[k - 1].push(ms); });
+          if (k + 1 <= maxPositions) {
+            tasks.push(async () => {
+              await targetPass(k + 1);
+              const ms = await draftCall(k, true);
+              if (keep) samples.loopAfterTarget[k - 1].push(ms);
+            });
+          }
+        }
       }
       tasks.push(async () => {
         const ms = await timed(async () => { dCache = (await draft.forward([[100]], dCache!, past)).cache; });
@@ -111,6 +127,7 @@ export async function measureCosts(engine: SpecEngine, maxPositions = 9, maxK = 
     draftPerTokenPathMs: draft ? samples.perToken.map(median) : [],
     draftLoopMs: draft?.features.draftLoop ? samples.loop.map(median) : null,
     draftPassMs: draft ? median(samples.pass) : 0,
+    draftLoopAfterTargetMs: draft?.features.draftLoop ? samples.loopAfterTarget.filter((xs) => xs.length > 0).map(median) : null,
   };
 }
 
@@ -166,6 +183,9 @@ export function costsMarkdown(c: CostCurve): string {
     `- draft k tokens, one call per token (k = 1..${c.draftPerTokenPathMs.length}): ${c.draftPerTokenPathMs.map(f).join(" / ")} ms`,
   ];
   if (c.draftLoopMs) lines.push(`- draft k tokens in one call (drafting loop): ${c.draftLoopMs.map(f).join(" / ")} ms`);
+  if (c.draftLoopAfterTargetMs) {
+    lines.push(`- the same, right after a target pass over k + 1 positions (as a step runs it): ${c.draftLoopAfterTargetMs.map(f).join(" / ")} ms`);
+  }
   lines.push(`- one draft pass over one token: ${f(c.draftPassMs)} ms`, "");
   return lines.join("\n");
 }
