@@ -49,6 +49,11 @@ export interface Row {
   shareOfBound: number;
   /** Prompts whose tokens equal the baseline's, out of all prompts (null for sampled runs). */
   identicalToBaseline: number | null;
+  /** Steps that verified more than one path (a tree that forked), and all steps. */
+  forkedSteps: number;
+  steps: number;
+  /** Mean draft nodes verified per step (a tree's shared prefixes count once). */
+  meanNodes: number;
 }
 
 /** The p-th percentile of an ascending list (nearest rank). */
@@ -101,10 +106,8 @@ export function summarise(
     const sampled = (c.params.temperature ?? 0) > 0;
     const proposer = c.config.proposer ?? "off";
     const k = proposer === "tree" ? (c.config.tree?.depth ?? 4) : (c.config.kMax ?? 4);
-    const predicted = c.label === c.baseline ? null : speedupBound(costs, {
-      proposer, k, greedyDraft: !sampled, perPosition,
-      meanNodes: mean(me.steps.map((s) => trieNodes(s.paths))),
-    });
+    const meanNodes = mean(me.steps.map((s) => trieNodes(s.paths)));
+    const predicted = c.label === c.baseline ? null : speedupBound(costs, { proposer, k, greedyDraft: !sampled, perPosition, meanNodes });
     const bound = c.label === c.baseline ? 1 : predicted?.bound ?? NaN;
     const identical = sampled ? null : me.runs.filter((r, i) =>
       r.result.tokens.map((t) => t.id).join() === baseline.runs[i].result.tokens.map((t) => t.id).join()).length;
@@ -128,6 +131,9 @@ export function summarise(
       theoreticalBound: bound,
       shareOfBound: speedup / bound,
       identicalToBaseline: identical,
+      forkedSteps: me.steps.filter((s) => s.paths.length > 1).length,
+      steps: me.steps.length,
+      meanNodes,
     };
   });
 }
@@ -154,6 +160,11 @@ export function toMarkdown(out: {
       lines.push(`| ${r.label} | ${f(r.tokensPerSecond, 1)} | ${f(r.speedup)}x vs ${r.baseline} | ${f(r.acceptanceRate)} | ${f(r.meanAcceptanceLength)} | ${r.perPositionAcceptance.map((p) => f(p)).join(" ") || "-"} | ${f(r.itlP50Ms, 1)} / ${f(r.itlP99Ms, 1)} | ${f(r.tpotMs)} | ${f(r.draftMsPerStep)} / ${f(r.verifyMsPerStep)} / ${f(r.overheadMsPerStep)} | ${f(r.peakKvBytes / 1024, 0)} | ${f(r.expectedTokensPerStep)} | ${f(r.theoreticalBound)}x | ${f(r.shareOfBound * 100, 0)}% | ${r.identicalToBaseline === null ? "n/a (sampled)" : `${r.identicalToBaseline}/${w.prompts}`} |`);
     }
     lines.push("");
+    // A tree that seldom forks does the chain's work: say how often each one did.
+    for (const r of w.rows.filter((x) => x.label.startsWith("tree"))) {
+      lines.push(`- ${r.label}: forked in ${r.forkedSteps} of ${r.steps} steps; ${f(r.meanNodes)} draft nodes verified a step on average.`);
+    }
+    if (w.rows.some((x) => x.label.startsWith("tree"))) lines.push("");
     for (const d of w.divergences) {
       lines.push(`- ${d.config}, prompt ${d.prompt}: first differs from off at token ${d.token}, where off's top-2 log-prob margin is ${d.offMargin.toExponential(2)}${d.offMargin < 1e-3 ? " (an fp near-tie)" : ""}.`);
     }
