@@ -29,6 +29,8 @@ export interface RunSample {
 
 export interface Row {
   label: string;
+  /** The config's proposer ("off" when none is set). */
+  proposer: string;
   baseline: string;
   tokens: number;
   tokensPerSecond: number;
@@ -113,6 +115,7 @@ export function summarise(
       r.result.tokens.map((t) => t.id).join() === baseline.runs[i].result.tokens.map((t) => t.id).join()).length;
     return {
       label: c.label,
+      proposer,
       baseline: c.baseline,
       tokens: me.tokens,
       tokensPerSecond: me.tps,
@@ -161,10 +164,11 @@ export function toMarkdown(out: {
     }
     lines.push("");
     // A tree that seldom forks does the chain's work: say how often each one did.
-    for (const r of w.rows.filter((x) => x.label.startsWith("tree"))) {
+    const trees = w.rows.filter((r) => r.proposer === "tree");
+    for (const r of trees) {
       lines.push(`- ${r.label}: forked in ${r.forkedSteps} of ${r.steps} steps; ${f(r.meanNodes)} draft nodes verified a step on average.`);
     }
-    if (w.rows.some((x) => x.label.startsWith("tree"))) lines.push("");
+    if (trees.length > 0) lines.push("");
     for (const d of w.divergences) {
       lines.push(`- ${d.config}, prompt ${d.prompt}: first differs from off at token ${d.token}, where off's top-2 log-prob margin is ${d.offMargin.toExponential(2)}${d.offMargin < 1e-3 ? " (an fp near-tie)" : ""}.`);
     }

@@ -76,25 +76,30 @@ function envNumber(name: string): number | undefined {
   return v === undefined || v === "" ? undefined : Number(v);
 }
 
+/** "1" is true, any other non-empty value false, unset or empty undefined. */
+function envFlag(name: string): boolean | undefined {
+  const v = process.env[name];
+  return v === undefined || v === "" ? undefined : v === "1";
+}
+
 /** The session settings a load uses: explicit per-model options, then shared ones, then env, then defaults. */
 export function sessionSettings(options: EngineOptions): { target: RuntimeOptions; draft: RuntimeOptions } {
-  const env = process.env;
   const shared = { executionProvider: options.executionProvider, profilePrefix: options.profilePrefix };
   return {
     target: {
       ...shared,
       threads: options.target?.threads ?? options.threads ?? envNumber("SPECLENS_TARGET_THREADS") ?? DEFAULT_SESSIONS.target.threads,
-      spinning: options.target?.spinning ?? options.spinning ?? (env.SPECLENS_TARGET_SPIN ? env.SPECLENS_TARGET_SPIN === "1" : DEFAULT_SESSIONS.target.spinning),
+      spinning: options.target?.spinning ?? options.spinning ?? envFlag("SPECLENS_TARGET_SPIN") ?? DEFAULT_SESSIONS.target.spinning,
       stopSpinningAfterRun: options.target?.stopSpinningAfterRun ?? DEFAULT_SESSIONS.target.stopSpinningAfterRun,
       spinDurationUs: options.target?.spinDurationUs ?? envNumber("SPECLENS_TARGET_SPIN_US") ?? DEFAULT_SESSIONS.target.spinDurationUs,
-      memoryPattern: options.target?.memoryPattern ?? options.memoryPattern ?? (env.SPECLENS_MEM_PATTERN ? env.SPECLENS_MEM_PATTERN === "1" : DEFAULT_SESSIONS.target.memoryPattern),
+      memoryPattern: options.target?.memoryPattern ?? options.memoryPattern ?? envFlag("SPECLENS_MEM_PATTERN") ?? DEFAULT_SESSIONS.target.memoryPattern,
     },
     draft: {
       ...shared,
       threads: options.draft?.threads ?? options.threads ?? envNumber("SPECLENS_DRAFT_THREADS") ?? DEFAULT_SESSIONS.draft.threads,
       spinning: options.draft?.spinning ?? options.spinning ?? DEFAULT_SESSIONS.draft.spinning,
       stopSpinningAfterRun: options.draft?.stopSpinningAfterRun ?? DEFAULT_SESSIONS.draft.stopSpinningAfterRun,
-      memoryPattern: options.draft?.memoryPattern ?? options.memoryPattern ?? (env.SPECLENS_MEM_PATTERN ? env.SPECLENS_MEM_PATTERN === "1" : DEFAULT_SESSIONS.draft.memoryPattern),
+      memoryPattern: options.draft?.memoryPattern ?? options.memoryPattern ?? envFlag("SPECLENS_MEM_PATTERN") ?? DEFAULT_SESSIONS.draft.memoryPattern,
     },
   };
 }
