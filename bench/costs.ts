@@ -11,7 +11,9 @@
  *
  * Bound (Leviathan et al. 2023, with measured costs): S = tau * T_off / (draft(k) + T(k + 1)), where
  * tau = 1 + sum_i a_i is the expected tokens per step from the measured per-position acceptance
- * a_i = P(draft positions 0..i all accepted | position i drafted).
+ * a_i = P(draft positions 0..i all accepted | position i drafted). draft(k) is the drafting loop's cost
+ * right after a target pass where that was measured (the order a step runs them in), else back to back.
+ * Read backwards, the same costs give the tokens a step must emit for a wanted speedup (tokensNeeded).
  */
 import type { CausalLM, KvCache, SpecEngine } from "../engine";
 
@@ -160,7 +162,10 @@ export function speedupBound(costs: CostCurve, b: BoundInput): { tau: number; dr
     draftMs = 0;
     positions = b.k + 1;
   } else if (b.proposer === "draft-model") {
-    const loop = b.greedyDraft && costs.draftLoopMs ? costs.draftLoopMs : costs.draftPerTokenPathMs;
+    // A step drafts right after the previous step's target pass: use that curve where it was measured.
+    const afterTarget = costs.draftLoopAfterTargetMs;
+    const loop = !b.greedyDraft || !costs.draftLoopMs ? costs.draftPerTokenPathMs
+      : afterTarget && afterTarget.length >= b.k ? afterTarget : costs.draftLoopMs;
     draftMs = loop[Math.min(loop.length, b.k) - 1];
     positions = b.k + 1;
   } else if (b.proposer === "tree") {
@@ -172,6 +177,31 @@ export function speedupBound(costs: CostCurve, b: BoundInput): { tau: number; dr
   }
   const verifyMs = T(positions);
   return { tau, draftMs, verifyMs, bound: (tau * costs.offTokenMs) / (draftMs + verifyMs) };
+}
+
+/**
+ * The tokens a step costing `stepMs` must emit to run `speedup` times faster than off (T_off a token),
+ * and the per-token acceptance p that yields them with k drafts if every position is accepted with
+ * probability p given the ones before it: tau = 1 + p + ... + p^k = (1 - p^(k + 1)) / (1 - p).
+ * perToken is null when even p = 1 (tau = k + 1) falls short.
+ */
+export function tokensNeeded(offTokenMs: number, stepMs: number, k: number, speedup: number): { tau: number; perToken: number | null } {
+  const tau = (speedup * stepMs) / offTokenMs;
+  return { tau, perToken: perTokenAcceptance(tau, k) };
+}
+
+/** The per-token acceptance p with 1 + p + ... + p^k = tau (null when tau > k + 1), by bisection. */
+export function perTokenAcceptance(tau: number, k: number): number | null {
+  if (tau > k + 1) return null;
+  if (tau <= 1) return 0;
+  const tokens = (p: number) => { let sum = 1, term = 1; for (let i = 0; i < k; i++) { term *= p; sum += term; } return sum; };
+  let lo = 0, hi = 1;
+  for (let i = 0; i < 60; i++) {
+    const mid = (lo + hi) / 2;
+    if (tokens(mid) < tau) lo = mid;
+    else hi = mid;
+  }
+  return (lo + hi) / 2;
 }
 
 export function costsMarkdown(c: CostCurve): string {

@@ -8,9 +8,11 @@
  *   (bench/costs.ts) and this run's per-position acceptance: tau * T_off / (draft(k) + T(k + 1)), T_off off's cost per token, tau the
  *   expected tokens per step; share = measured speedup / bound. Sampled configs are compared with
  *   off sampling, whose cost is the same T(1).
+ * - for 2.0x: the tokens a step would have to emit for a 2.0x bound at the same curve, and the per-token
+ *   acceptance that gives them at this k, next to the run's own (1 + p + ... + p^k = tokens per step).
  */
 import type { GenerateResult, SpecConfigInput, StepRecord } from "../engine";
-import { speedupBound, type CostCurve } from "./costs";
+import { perTokenAcceptance, speedupBound, tokensNeeded, type CostCurve } from "./costs";
 
 /** A greedy lossless run whose tokens differ from off's: where, and off's top-2 log-prob margin there. */
 export interface Divergence {
@@ -47,6 +49,8 @@ export interface Row {
   peakKvBytes: number;
   /** Expected tokens per step from per-position acceptance (tau). */
   expectedTokensPerStep: number;
+  /** Tokens a step must emit for a 2.0x bound at the curve's costs, and the per-token acceptance that gives them (null: unreachable at this k). */
+  for2x: { tau: number; perToken: number | null; perTokenNow: number | null } | null;
   theoreticalBound: number;
   shareOfBound: number;
   /** Prompts whose tokens equal the baseline's, out of all prompts (null for sampled runs). */
@@ -131,6 +135,9 @@ export function summarise(
       overheadMsPerStep: mean(me.steps.map((s) => s.timings.overheadMs)),
       peakKvBytes: Math.max(0, ...me.steps.map((s) => s.kvBytes.target + s.kvBytes.draft)),
       expectedTokensPerStep: predicted?.tau ?? 1,
+      for2x: predicted
+        ? { ...tokensNeeded(costs.offTokenMs, predicted.draftMs + predicted.verifyMs, k, 2), perTokenNow: perTokenAcceptance(predicted.tau, k) }
+        : null,
       theoreticalBound: bound,
       shareOfBound: speedup / bound,
       identicalToBaseline: identical,
@@ -139,6 +146,12 @@ export function summarise(
       meanNodes,
     };
   });
+}
+
+function for2x(r: Row): string {
+  if (!r.for2x) return "-";
+  const p = (x: number | null) => (x === null ? "n/a" : x.toFixed(2));
+  return `${r.for2x.tau.toFixed(2)} (${r.for2x.perToken === null ? "more than k + 1: out of reach" : p(r.for2x.perToken)} / ${p(r.for2x.perTokenNow)})`;
 }
 
 export function toMarkdown(out: {
@@ -157,10 +170,10 @@ export function toMarkdown(out: {
   ];
   for (const w of out.workloads) {
     lines.push(`### ${w.workload} (${w.prompts} prompts x ${w.maxTokens} new tokens)`, "");
-    lines.push("| config | tok/s | speedup | accept rate | mean accept len | per-position | ITL p50 / p99 ms | TPOT ms | draft / verify / other ms per step | peak KV KiB | expected tokens/step | bound | share of bound | same tokens as baseline |");
-    lines.push("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    lines.push("| config | tok/s | speedup | accept rate | mean accept len | per-position | ITL p50 / p99 ms | TPOT ms | draft / verify / other ms per step | peak KV KiB | expected tokens/step | bound | share of bound | for 2.0x: tokens/step (per-token acceptance needed / now) | same tokens as baseline |");
+    lines.push("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     for (const r of w.rows) {
-      lines.push(`| ${r.label} | ${f(r.tokensPerSecond, 1)} | ${f(r.speedup)}x vs ${r.baseline} | ${f(r.acceptanceRate)} | ${f(r.meanAcceptanceLength)} | ${r.perPositionAcceptance.map((p) => f(p)).join(" ") || "-"} | ${f(r.itlP50Ms, 1)} / ${f(r.itlP99Ms, 1)} | ${f(r.tpotMs)} | ${f(r.draftMsPerStep)} / ${f(r.verifyMsPerStep)} / ${f(r.overheadMsPerStep)} | ${f(r.peakKvBytes / 1024, 0)} | ${f(r.expectedTokensPerStep)} | ${f(r.theoreticalBound)}x | ${f(r.shareOfBound * 100, 0)}% | ${r.identicalToBaseline === null ? "n/a (sampled)" : `${r.identicalToBaseline}/${w.prompts}`} |`);
+      lines.push(`| ${r.label} | ${f(r.tokensPerSecond, 1)} | ${f(r.speedup)}x vs ${r.baseline} | ${f(r.acceptanceRate)} | ${f(r.meanAcceptanceLength)} | ${r.perPositionAcceptance.map((p) => f(p)).join(" ") || "-"} | ${f(r.itlP50Ms, 1)} / ${f(r.itlP99Ms, 1)} | ${f(r.tpotMs)} | ${f(r.draftMsPerStep)} / ${f(r.verifyMsPerStep)} / ${f(r.overheadMsPerStep)} | ${f(r.peakKvBytes / 1024, 0)} | ${f(r.expectedTokensPerStep)} | ${f(r.theoreticalBound)}x | ${f(r.shareOfBound * 100, 0)}% | ${for2x(r)} | ${r.identicalToBaseline === null ? "n/a (sampled)" : `${r.identicalToBaseline}/${w.prompts}`} |`);
     }
     lines.push("");
     // A tree that seldom forks does the chain's work: say how often each one did.
