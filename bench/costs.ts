@@ -162,10 +162,12 @@ export function speedupBound(costs: CostCurve, b: BoundInput): { tau: number; dr
     draftMs = 0;
     positions = b.k + 1;
   } else if (b.proposer === "draft-model") {
-    // A step drafts right after the previous step's target pass: use that curve where it was measured.
-    const afterTarget = costs.draftLoopAfterTargetMs;
-    const loop = !b.greedyDraft || !costs.draftLoopMs ? costs.draftPerTokenPathMs
-      : afterTarget && afterTarget.length >= b.k ? afterTarget : costs.draftLoopMs;
+    let loop = costs.draftPerTokenPathMs;
+    if (b.greedyDraft && costs.draftLoopMs) {
+      // A step drafts right after the previous step's target pass: use that curve where it covers k.
+      const afterTarget = costs.draftLoopAfterTargetMs;
+      loop = afterTarget && afterTarget.length >= b.k ? afterTarget : costs.draftLoopMs;
+    }
     draftMs = loop[Math.min(loop.length, b.k) - 1];
     positions = b.k + 1;
   } else if (b.proposer === "tree") {
