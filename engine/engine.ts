@@ -64,7 +64,8 @@ type SessionDefaults = Required<Pick<RuntimeOptions, "threads" | "spinning" | "s
  * it runs on one thread. On a host busy with other work spinning loses (SPECLENS_TARGET_SPIN=0).
  * Both keep onnxruntime's memory pattern (RuntimeOptions.memoryPattern has the measurements).
  * off uses the same target session, so its comparison stays fair.
- * SPECLENS_TARGET_THREADS / SPECLENS_DRAFT_THREADS / SPECLENS_TARGET_SPIN override them.
+ * SPECLENS_TARGET_THREADS / SPECLENS_DRAFT_THREADS / SPECLENS_TARGET_SPIN / SPECLENS_TARGET_SPIN_US /
+ * SPECLENS_MEM_PATTERN override them.
  */
 export const DEFAULT_SESSIONS: { target: SessionDefaults; draft: SessionDefaults } = {
   target: { threads: 2, spinning: true, stopSpinningAfterRun: false, memoryPattern: true },
