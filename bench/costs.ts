@@ -37,6 +37,7 @@ export interface CostCurve {
   draftLoopAfterTargetMs: number[] | null;
 }
 
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function timed(fn: () => Promise<void>): Promise<number> {
@@ -147,6 +148,11 @@ export interface BoundInput {
   perPosition: number[];
   /** Tree: mean nodes verified per step (the target pass covers nodes + 1 positions). */
   meanNodes?: number;
+  /**
+   * Drafts of varying length (draftAcceptFloor): each step's drafted and accepted counts. The bound then
+   * charges every step the curve's cost at its own length and takes tau = 1 + mean accepted.
+   */
+  stepLengths?: { drafted: number; accepted: number }[];
 }
 
 /** The speedup bound over off from the cost curve and the measured acceptance; null when it cannot be formed. */
@@ -155,7 +161,8 @@ export function speedupBound(costs: CostCurve, b: BoundInput): { tau: number; dr
     const i = Math.min(costs.targetMs.length, Math.max(1, Math.round(n))) - 1;
     return costs.targetMs[i];
   };
-  const tau = expectedTokensPerStep(b.perPosition);
+  const varying = b.stepLengths && b.stepLengths.length > 0 ? b.stepLengths : null;
+  const tau = varying ? 1 + mean(varying.map((s) => s.accepted)) : expectedTokensPerStep(b.perPosition);
   let draftMs: number;
   let positions: number;
   if (b.proposer === "ngram") {
@@ -166,9 +173,16 @@ export function speedupBound(costs: CostCurve, b: BoundInput): { tau: number; dr
     if (b.greedyDraft && costs.draftLoopMs) {
       // A step drafts right after the previous step's target pass: use that curve where it covers k.
       const afterTarget = costs.draftLoopAfterTargetMs;
-      loop = afterTarget && afterTarget.length >= b.k ? afterTarget : costs.draftLoopMs;
+      const longest = varying ? Math.max(...varying.map((s) => s.drafted)) : b.k;
+      loop = afterTarget && afterTarget.length >= longest ? afterTarget : costs.draftLoopMs;
     }
-    draftMs = loop[Math.min(loop.length, b.k) - 1];
+    const draftCost = (k: number) => (k < 1 ? 0 : loop[Math.min(loop.length, k) - 1]);
+    if (varying) {
+      const verifyMs = mean(varying.map((s) => T(s.drafted + 1)));
+      draftMs = mean(varying.map((s) => draftCost(s.drafted)));
+      return { tau, draftMs, verifyMs, bound: (tau * costs.offTokenMs) / (draftMs + verifyMs) };
+    }
+    draftMs = draftCost(b.k);
     positions = b.k + 1;
   } else if (b.proposer === "tree") {
     // Sync plus one batched pass per further level.

@@ -113,7 +113,10 @@ export function summarise(
     const proposer = c.config.proposer ?? "off";
     const k = proposer === "tree" ? (c.config.tree?.depth ?? 4) : (c.config.kMax ?? 4);
     const meanNodes = mean(me.steps.map((s) => trieNodes(s.paths)));
-    const predicted = c.label === c.baseline ? null : speedupBound(costs, { proposer, k, greedyDraft: !sampled, perPosition, meanNodes });
+    const stepLengths = (c.config.draftAcceptFloor ?? 0) > 0
+      ? me.steps.map((s) => ({ drafted: s.paths[0]?.tokens.length ?? 0, accepted: s.verify.accepted }))
+      : undefined;
+    const predicted = c.label === c.baseline ? null : speedupBound(costs, { proposer, k, greedyDraft: !sampled, perPosition, meanNodes, stepLengths });
     const bound = c.label === c.baseline ? 1 : predicted?.bound ?? NaN;
     const identical = sampled ? null : me.runs.filter((r, i) =>
       r.result.tokens.map((t) => t.id).join() === baseline.runs[i].result.tokens.map((t) => t.id).join()).length;

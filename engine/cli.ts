@@ -13,7 +13,7 @@ import { DEFAULT_SPEC_CONFIG, PROPOSERS, SpecConfigError, VERIFY_MODES, mergeSpe
 const USAGE = `usage: npm run generate -- [options] "prompt"
   --proposer ${PROPOSERS.join("|")}   (default draft-model)
   --verify ${VERIFY_MODES.join("|")}      (greedy/sampling follow --temperature; lossy opts in)
-  --k N  --adaptive  --draft-confidence P  --draft-window SINK,RECENT
+  --k N  --adaptive  --draft-confidence P  --draft-accept-floor P  --draft-window SINK,RECENT
   --max-tokens N  --min-tokens N  --ignore-eos  --temperature T  --top-p P  --top-k K  --seed S
   --stop STR (repeatable)  --tree-width W  --tree-depth D  --tree-branch-min-prob P  --lossy-threshold P
   --target DIR  --draft DIR  --threads N  --color  --json`;
@@ -44,6 +44,7 @@ function cliConfig(values: Record<string, string | boolean | string[] | undefine
     kMax: num(str("k"), "k"),
     adaptiveK: values.adaptive ? true : undefined,
     draftConfidence: num(str("draft-confidence"), "draft-confidence"),
+    draftAcceptFloor: num(str("draft-accept-floor"), "draft-accept-floor"),
     lossyThreshold: num(str("lossy-threshold"), "lossy-threshold"),
     draftWindow: draftWindow(str("draft-window")),
     tree: {
@@ -53,7 +54,7 @@ function cliConfig(values: Record<string, string | boolean | string[] | undefine
     },
   };
   const flags: Record<string, string> = {
-    proposer: "--proposer", verify: "--verify", kMax: "--k", draftConfidence: "--draft-confidence", lossyThreshold: "--lossy-threshold",
+    proposer: "--proposer", verify: "--verify", kMax: "--k", draftConfidence: "--draft-confidence", draftAcceptFloor: "--draft-accept-floor", lossyThreshold: "--lossy-threshold",
     draftWindow: "--draft-window", "tree.width": "--tree-width", "tree.depth": "--tree-depth", "tree.branchMinProb": "--tree-branch-min-prob",
   };
   try {
@@ -77,6 +78,7 @@ async function main(): Promise<void> {
       k: { type: "string" },
       adaptive: { type: "boolean", default: false },
       "draft-confidence": { type: "string" },
+      "draft-accept-floor": { type: "string" },
       "draft-window": { type: "string" },
       "min-tokens": { type: "string" },
       "ignore-eos": { type: "boolean", default: false },

@@ -30,6 +30,12 @@ export const specConfigObject = z.strictObject({
   adaptiveK: z.boolean(),
   /** Stop drafting when the draft's probability for its own token falls below this (0 disables). */
   draftConfidence: probability,
+  /**
+   * Greedy drafts: stop drafting once the estimated probability that the target accepts every token
+   * drafted so far falls below this (0 disables). The estimate multiplies 1 - r^2/2 over the drafted
+   * tokens, r being the runner-up's probability over the drafted token's (engine/proposers/draft-stop.ts).
+   */
+  draftAcceptFloor: probability,
   /** lossy: accept a draft token when the target's probability for it is at least this. */
   lossyThreshold: probability,
   ngram: z.strictObject({ minN: z.number().int().min(1).max(8), maxN: z.number().int().min(1).max(8) }),
@@ -80,6 +86,7 @@ export const DEFAULT_SPEC_CONFIG: SpecConfig = deepFreeze({
   kMax: 4,
   adaptiveK: false,
   draftConfidence: 0,
+  draftAcceptFloor: 0,
   lossyThreshold: 0.3,
   ngram: { minN: 1, maxN: 4 },
   tree: { width: 2, depth: 4, branchMinProb: 0.3 },
@@ -197,6 +204,7 @@ const WIRE_FIELDS: Record<string, { field: keyof SpecConfig; group?: Record<stri
   k_max: { field: "kMax" },
   adaptive_k: { field: "adaptiveK" },
   draft_confidence: { field: "draftConfidence" },
+  draft_accept_floor: { field: "draftAcceptFloor" },
   lossy_threshold: { field: "lossyThreshold" },
   ngram: { field: "ngram", group: { min_n: "minN", max_n: "maxN" } },
   tree: { field: "tree", group: { width: "width", depth: "depth", branch_min_prob: "branchMinProb" } },

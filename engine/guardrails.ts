@@ -17,7 +17,7 @@ import { alertRulesSchema, DEFAULT_ALERT_RULES } from "./alert-rules";
 import { checkSpecRelations, DEFAULT_SPEC_CONFIG, parseSpecConfig, specConfigObject, type SpecConfig } from "./config";
 
 /** Per-request override fields a version can allow or forbid, by their wire (snake_case) names. */
-export const OVERRIDABLE_FIELDS = ["proposer", "verify", "k_max", "adaptive_k", "draft_confidence", "lossy_threshold", "ngram", "tree", "draft_window"] as const;
+export const OVERRIDABLE_FIELDS = ["proposer", "verify", "k_max", "adaptive_k", "draft_confidence", "draft_accept_floor", "lossy_threshold", "ngram", "tree", "draft_window"] as const;
 export type OverridableField = (typeof OVERRIDABLE_FIELDS)[number];
 
 export const fallbackRuleSchema = z.strictObject({
@@ -228,6 +228,7 @@ export function vllmSpeculativeConfig(config: SpecConfig, draftModel: string | n
   const unmapped: string[] = [];
   if (config.adaptiveK) unmapped.push("adaptiveK (vLLM keeps num_speculative_tokens fixed)");
   if (config.draftConfidence > 0) unmapped.push("draftConfidence");
+  if (config.draftAcceptFloor > 0) unmapped.push("draftAcceptFloor (vLLM drafts num_speculative_tokens every step)");
   if (config.verify === "lossy") unmapped.push("verify: lossy (vLLM verifies losslessly)");
   if (config.draftWindow) unmapped.push("draftWindow");
   switch (config.proposer) {

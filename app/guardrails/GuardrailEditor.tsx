@@ -27,7 +27,7 @@ const WHEN_ENABLED: Record<string, JsonObject> = {
   fallback: { window: 8, minAcceptance: 0.3, cooldownSeconds: 0 },
   load: { maxRunning: 4 },
 };
-const OVERRIDABLE = ["proposer", "verify", "k_max", "adaptive_k", "draft_confidence", "lossy_threshold", "ngram", "tree", "draft_window"];
+const OVERRIDABLE = ["proposer", "verify", "k_max", "adaptive_k", "draft_confidence", "draft_accept_floor", "lossy_threshold", "ngram", "tree", "draft_window"];
 const RULE_GROUPS: Record<string, string> = {
   fallback: "Fallback rule: speculation off when acceptance over the last N drafting steps falls below X",
   load: "Load rule: speculation off for requests admitted while more than N are in flight",

@@ -91,15 +91,16 @@ export class DraftState {
   }
 
   /**
-   * sync() and `count` greedy draft tokens in one onnxruntime call (the graph's drafting loop). The
-   * cache then holds every drafted token but the last, which the next rollback drops as needed.
+   * sync() and up to `count` greedy draft tokens in one onnxruntime call (the graph's drafting loop),
+   * fewer when the loop stops at `stopFloor` (draft-stop.ts). The cache then holds every drafted token
+   * but the last, which the next rollback drops as needed.
    */
-  async syncAndDraft(committed: readonly number[], count: number): Promise<{ tokens: number[]; probs: number[]; alts: number[]; altProbs: number[] }> {
+  async syncAndDraft(committed: readonly number[], count: number, stopFloor = 0): Promise<{ tokens: number[]; probs: number[]; alts: number[]; altProbs: number[] }> {
     this.droppedUnreported += this.align(committed);
     const fresh = committed.slice(this.position);
-    const { out, cache } = await this.model.draftGreedy(fresh, this.cache, this.position, count - 1);
+    const { out, cache } = await this.model.draftGreedy(fresh, this.cache, this.position, count - 1, stopFloor);
     this.cache = cache;
-    this.prefix.push(...fresh, ...out.tokens.slice(0, count - 1));
+    this.prefix.push(...fresh, ...out.tokens.slice(0, -1));
     return { tokens: out.tokens, probs: out.probs, alts: out.alts, altProbs: out.altProbs };
   }
 

@@ -18,7 +18,7 @@ export function createProposer(config: SpecConfig, draft: CausalLM | null): Prop
   };
   switch (name) {
     case "draft-model":
-      return new DraftModelProposer(new DraftState(needDraft(), config.draftWindow), config.draftConfidence);
+      return new DraftModelProposer(new DraftState(needDraft(), config.draftWindow), config.draftConfidence, config.draftAcceptFloor);
     case "tree":
       return new TreeProposer(new DraftState(needDraft(), config.draftWindow), config.tree.width, config.tree.depth, config.tree.branchMinProb, config.draftConfidence);
     case "ngram":

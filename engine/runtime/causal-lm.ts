@@ -50,10 +50,12 @@ export interface GraphFeatures {
   treeMask: boolean;
   /** position_ids longer than input_ids drafts that many further greedy tokens inside the graph. */
   draftLoop: boolean;
+  /** The drafting loop stops early at a floor on its acceptance estimate (the first extra position_ids entry). */
+  draftStop: boolean;
 }
 
 export interface DraftLoopResult {
-  /** [steps + 1] the argmax after the last fed token, then each further greedy token. */
+  /** [1 + drafted] the argmax after the last fed token, then each further greedy token (steps of them, fewer when the loop stopped early). */
   tokens: number[];
   /** Their softmax probabilities. */
   probs: number[];
@@ -144,11 +146,13 @@ export class CausalLM {
       kvHeads: dim(1, c.num_key_value_heads ?? c.num_attention_heads),
       headDim: dim(3, c.head_dim ?? c.hidden_size / c.num_attention_heads),
     };
-    const graph = (c as { speclens_graph?: { format?: string; tree_mask?: boolean; draft_loop?: boolean } }).speclens_graph;
+    const graph = (c as { speclens_graph?: { format?: string; tree_mask?: boolean; draft_loop?: boolean; draft_stop?: boolean } }).speclens_graph;
+    const draftLoop = graph?.draft_loop === true && session.outputNames.includes("draft_tokens");
     const features: GraphFeatures = {
       format: graph?.format === "fused" ? "fused" : "plain",
       treeMask: graph?.tree_mask === true,
-      draftLoop: graph?.draft_loop === true && session.outputNames.includes("draft_tokens"),
+      draftLoop,
+      draftStop: draftLoop && graph?.draft_stop === true,
     };
     const model = new CausalLM(folder, session, kvShape, c.vocab_size, session.inputNames.includes("position_ids"), features, settings);
     model.runtime = {
@@ -159,7 +163,7 @@ export class CausalLM {
       graphOptimizationLevel: sessionOptions.graphOptimizationLevel,
       allowSpinning: settings.spinning,
       memoryPattern: settings.memoryPattern,
-      graph: features.format + (features.draftLoop ? "+draft-loop" : ""),
+      graph: features.format + (features.draftLoop ? "+draft-loop" : "") + (features.draftStop ? "+draft-stop" : ""),
     };
     return model;
   }
@@ -243,9 +247,12 @@ export class CausalLM {
   /**
    * Feed `tokens` (one row) and draft `steps` further greedy tokens inside the graph, in one
    * onnxruntime call (graphs with features.draftLoop). The cache gains the fed tokens and every
-   * drafted token but the last, exactly as feeding them one by one would leave it.
+   * drafted token but the last, exactly as feeding them one by one would leave it. With `stopFloor` > 0,
+   * graphs with features.draftStop stop after the token that takes their acceptance estimate below it
+   * (see engine/proposers/draft-stop.ts), so fewer than `steps` + 1 tokens may come back; other graphs
+   * draft them all.
    */
-  async draftGreedy(tokens: number[], cache: KvCache, positionStart: number, steps: number): Promise<{ out: DraftLoopResult; cache: KvCache }> {
+  async draftGreedy(tokens: number[], cache: KvCache, positionStart: number, steps: number, stopFloor = 0): Promise<{ out: DraftLoopResult; cache: KvCache }> {
     if (!this.features.draftLoop) throw new Error(`${this.folder.id.name}: graph has no drafting loop (re-export with --draft-loop)`);
     if (cache.batch !== 1) throw new Error("draftGreedy: the cache must have one row");
     const seq = tokens.length;
@@ -254,8 +261,11 @@ export class CausalLM {
     }
     const total = cache.length + seq;
     const ids = BigInt64Array.from(tokens, (t) => BigInt(t));
+    // The fed tokens' positions, then `steps` entries that only ask for drafting (the loop's positions
+    // follow the cache); the first of them carries the stop floor in units of 1e-4 (export_fused.py).
     const positions = new BigInt64Array(seq + steps);
-    for (let i = 0; i < seq + steps; i++) positions[i] = BigInt(positionStart + i);
+    for (let i = 0; i < seq; i++) positions[i] = BigInt(positionStart + i);
+    if (steps > 0) positions[seq] = BigInt(Math.round(stopFloor * 10_000));
     const mask = new ort.Tensor("int64", new BigInt64Array(total).fill(1n), [1, total]);
     const { result, cache: next } = await this.run(ids, [1, seq], mask, positions, cache, seq + steps);
     const drafted = result.draft_tokens.data as BigInt64Array;

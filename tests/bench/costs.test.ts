@@ -13,6 +13,15 @@ const curve: CostCurve = {
 };
 
 describe("speedupBound", () => {
+  it("charges drafts of varying length (an acceptance floor) each step's own cost", () => {
+    const stepLengths = [{ drafted: 2, accepted: 2 }, { drafted: 6, accepted: 3 }];
+    const b = speedupBound(curve, { proposer: "draft-model", k: 10, greedyDraft: true, perPosition: [0.9, 0.9], stepLengths })!;
+    expect(b.tau).toBeCloseTo(1 + 2.5);
+    expect(b.draftMs).toBeCloseTo((1.3 + 2.9) / 2);
+    expect(b.verifyMs).toBeCloseTo((3.8 + 5) / 2);
+    expect(b.bound).toBeCloseTo((3.5 * 3) / (2.1 + 4.4));
+  });
+
   it("charges a greedy draft the drafting loop's cost right after a target pass, as a step runs it", () => {
     const b = speedupBound(curve, { proposer: "draft-model", k: 4, greedyDraft: true, perPosition: [0.8, 0.6, 0.5, 0.4] })!;
     expect(b.draftMs).toBe(2.1);

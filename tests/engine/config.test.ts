@@ -12,6 +12,7 @@ describe("the one SpecConfig schema", () => {
       [{ kMax: 17 }, "kMax"],
       [{ kMax: 2.5 }, "kMax"],
       [{ draftConfidence: 1.5 }, "draftConfidence"],
+      [{ draftAcceptFloor: -0.5 }, "draftAcceptFloor"],
       [{ lossyThreshold: -0.1 }, "lossyThreshold"],
       [{ ngram: { minN: 0 } }, "ngram.minN"],
       [{ ngram: { minN: 4, maxN: 2 } }, "ngram.minN"],
@@ -45,14 +46,15 @@ describe("the one SpecConfig schema", () => {
   });
 
   it("maps the snake_case wire onto it, errors naming the wire path", () => {
-    const ok = specConfigFromWire(DEFAULT_SPEC_CONFIG, { k_max: 6, ngram: { max_n: 3 }, tree: { branch_min_prob: 0.2 }, draft_window: { sink: 4, recent: 32 } }, "speclens.overrides");
-    expect(ok).toEqual({ ok: true, config: { ...DEFAULT_SPEC_CONFIG, kMax: 6, ngram: { minN: 1, maxN: 3 }, tree: { ...DEFAULT_SPEC_CONFIG.tree, branchMinProb: 0.2 }, draftWindow: { sink: 4, recent: 32 } } });
+    const ok = specConfigFromWire(DEFAULT_SPEC_CONFIG, { k_max: 6, draft_accept_floor: 0.5, ngram: { max_n: 3 }, tree: { branch_min_prob: 0.2 }, draft_window: { sink: 4, recent: 32 } }, "speclens.overrides");
+    expect(ok).toEqual({ ok: true, config: { ...DEFAULT_SPEC_CONFIG, kMax: 6, draftAcceptFloor: 0.5, ngram: { minN: 1, maxN: 3 }, tree: { ...DEFAULT_SPEC_CONFIG.tree, branchMinProb: 0.2 }, draftWindow: { sink: 4, recent: 32 } } });
     const cases: [unknown, string][] = [
       [{ ngram: { min_n: 5, max_n: 2 } }, "speclens.overrides.ngram.min_n"],
       [{ k_max: 17 }, "speclens.overrides.k_max"],
       [{ k_max: "4" }, "speclens.overrides.k_max"],
       [{ k_max: 8, draft_window: { sink: 0, recent: 4 } }, "speclens.overrides.draft_window.recent"],
       [{ tree: { branch_min_prob: 2 } }, "speclens.overrides.tree.branch_min_prob"],
+      [{ draft_accept_floor: 1.2 }, "speclens.overrides.draft_accept_floor"],
       [{ kmax: 3 }, "speclens.overrides.kmax"],
       [{ ngram: { minN: 2 } }, "speclens.overrides.ngram.minN"],
       [{ draft_window: { recent: 8 } }, "speclens.overrides.draft_window.sink"],

@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CausalLM } from "@/engine/runtime/causal-lm";
+import { keptAtFloor } from "@/engine/proposers/draft-stop";
 import { argmax } from "@/engine/sampling";
 import { TextTokenizer } from "@/engine/tokenizer";
 import { DRAFT_DIR, TARGET_DIR, heldoutPrompts } from "../support/models";
@@ -77,8 +78,13 @@ describe("drafting loop", () => {
       let max = -Infinity;
       for (const v of row) max = Math.max(max, v);
       let sum = 0;
-      for (const v of row) sum += Math.exp(v - max);
+      let second = -Infinity;
+      for (const v of row) {
+        sum += Math.exp(v - max);
+        if (v < max || (v === max && tokens[i] !== row.indexOf(v))) second = Math.max(second, v);
+      }
       expect(looped.out.probs[i]).toBeCloseTo(1 / sum, 4);
+      expect(looped.out.altProbs[i]).toBeCloseTo(Math.exp(second - max) / sum, 4);
       if (i < 4) step = await draft.forward([[tokens[i]]], step.cache, prompt.length + i);
     }
     expect(looped.out.tokens).toEqual(tokens);
@@ -88,6 +94,40 @@ describe("drafting loop", () => {
     expect(maxAbsDiff(a.out.logits, b.out.logits)).toBeLessThan(1e-3);
     a.cache.dispose();
     b.cache.dispose();
+  });
+
+  it("stops after the token that takes its acceptance estimate below the floor", async (ctx) => {
+    if (!draft.features.draftStop) ctx.skip();
+    const full = await draft.draftGreedy(prompt, draft.emptyCache(), 0, 9);
+    full.cache.dispose();
+    expect(full.out.tokens).toHaveLength(10);
+    // The running estimate after each drafted token, as the engine computes it.
+    const estimates: number[] = [];
+    let e = 1;
+    for (let i = 0; i < 10; i++) {
+      const r = full.out.altProbs[i] / full.out.probs[i];
+      e *= 1 - (r * r) / 2;
+      estimates.push(e);
+    }
+    let checked = 0;
+    for (let stop = 1; stop < 10; stop++) {
+      if (!(estimates[stop] < estimates[stop - 1] - 1e-4)) continue;
+      const floor = Math.round(((estimates[stop] + estimates[stop - 1]) / 2) * 1e4) / 1e4;
+      const kept = keptAtFloor(full.out.probs, full.out.altProbs, floor);
+      expect(kept).toBe(stop + 1);
+      const stopped = await draft.draftGreedy(prompt, draft.emptyCache(), 0, 9, floor);
+      expect(stopped.out.tokens).toEqual(full.out.tokens.slice(0, kept));
+      expect(stopped.out.altProbs).toHaveLength(kept);
+      // The cache holds every drafted token but the last, as when all are drafted.
+      expect(stopped.cache.length).toBe(prompt.length + kept - 1);
+      stopped.cache.dispose();
+      checked++;
+    }
+    expect(checked).toBeGreaterThan(0);
+    // A floor above 1 stops after the first token; 0 drafts them all (above).
+    const first = await draft.draftGreedy(prompt, draft.emptyCache(), 0, 9, 1);
+    expect(first.out.tokens).toEqual(full.out.tokens.slice(0, 1));
+    first.cache.dispose();
   });
 
   it("with no further steps returns the argmax after the fed tokens", async (ctx) => {

@@ -23,6 +23,9 @@ describe("greedy speculation is lossless", () => {
     { proposer: "tree", tree: { width: 2, depth: 4, branchMinProb: 0 } },
     { proposer: "ngram", ngram: { minN: 1, maxN: 3 } },
     { proposer: "draft-model", draftWindow: { sink: 4, recent: 16 } },
+    { proposer: "draft-model", kMax: 10, draftAcceptFloor: 0.5 },
+    // a draft window drafts one token a call: the floor's per-token path
+    { proposer: "draft-model", kMax: 10, draftAcceptFloor: 0.5, draftWindow: { sink: 4, recent: 16 } },
   ];
   it.each(configs.map((c) => [JSON.stringify(c), c] as const))("%s gives the same tokens as off", async (_, config) => {
     for (const prompt of prompts) {
@@ -31,6 +34,25 @@ describe("greedy speculation is lossless", () => {
       expect(ids(spec)).toEqual(ids(off));
       expect(spec.summary.steps).toBeLessThanOrEqual(off.summary.steps);
     }
+  });
+
+  it.each([
+    ["in the drafting loop", {}],
+    ["one token a call (a draft window)", { draftWindow: { sink: 4, recent: 16 } }],
+  ] as const)("with an acceptance floor, drafts up to k_max on sure steps and stops early on unsure ones, %s", async (_, extra) => {
+    let short = 0;
+    let long = 0;
+    for (const prompt of prompts) {
+      const r = await engine.generate(prompt, greedy, { proposer: "draft-model", kMax: 10, draftAcceptFloor: 0.5, ...extra });
+      for (const s of r.steps.slice(0, -1)) {
+        const drafted = s.paths[0]?.tokens.length ?? 0;
+        if (drafted < s.k) short++;
+        if (drafted > 4) long++;
+      }
+    }
+    // Without the floor every step but the last drafts k_max = 10; with a floor of 1 none drafts more than one.
+    expect(short).toBeGreaterThan(0);
+    expect(long).toBeGreaterThan(0);
   });
 
   it("records every step: proposals, per-position outcomes, rollback and cache lengths", async () => {

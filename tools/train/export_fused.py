@@ -21,6 +21,11 @@ the Optimum names); two engine-only uses of the existing inputs, neutral for eve
     last input position and the tokens drafted after it, with their softmax probabilities, and
     draft_alt_tokens / draft_alt_probs the runner-up at each of those positions (where a tree forks); present.* then
     also holds every drafted token but the last (what feeding them one at a time would leave).
+    The extra entries' values are not positions (the loop's positions follow the cache): the first one is a
+    stop floor in units of 1e-4. The loop keeps a running estimate of the chance that the target accepts every
+    token drafted so far, the product over them of 1 - r^2 / 2 (r: the runner-up's probability over the
+    drafted token's, so two equal candidates count as a coin flip), and stops after the token that takes it
+    below the floor; 0 drafts them all. draft_tokens is then shorter than 1 + steps.
 
 Usage: /usr/bin/python3 tools/train/export_fused.py --src models/NAME --out /work/artifacts/models/NAME [--draft-loop]
 """
@@ -148,16 +153,38 @@ def weights(b: Builder, w: dict, cfg: dict) -> None:
     b.const("W.sin", np.sin(freqs).astype(np.float32))
 
 
-def greedy_pick(b: Builder, logits_last: str) -> tuple:
-    """[1, vocab] logits -> the two most probable tokens [1] int64 and their softmax probabilities [1] f32:
-    (token, prob, runner-up token, runner-up prob). Ties go to the lower id, as the engine's argmax."""
+def top_two(b: Builder, logits_last: str, outputs: list | None = None) -> tuple:
+    """[1, vocab] logits -> (probabilities [1, 2], tokens [1, 2]) of the two most probable tokens, by softmax
+    probability, the drafted token first. Ties go to the lower id, as the engine's argmax."""
     probs = b.node("Softmax", [logits_last], axis=-1)
-    values, indices = b.node("TopK", [probs, b.const(b.name("k2"), np.array([2], np.int64))], n_out=2, axis=-1)
-    col = lambda x, i: b.node("Squeeze", [b.node("Slice", [x, b.const(b.name("c0"), np.array([i], np.int64)),  # noqa: E731
-                                                         b.const(b.name("c1"), np.array([i + 1], np.int64)),
-                                                         b.const(b.name("ca"), np.array([1], np.int64))]),
-                                          b.const(b.name("cs"), np.array([1], np.int64))])
-    return col(indices, 0), col(values, 0), col(indices, 1), col(values, 1)
+    return b.node("TopK", [probs, b.const(b.name("k2"), np.array([2], np.int64))], n_out=2, axis=-1, outputs=outputs)
+
+
+def first_column(b: Builder, pair: str, output: str | None = None) -> str:
+    """[1, 2] -> [1, 1]: the drafted token of a top_two pair (the loop feeds it next)."""
+    return b.node("Slice", [pair, b.const(b.name("c0"), np.array([0], np.int64)), b.const(b.name("c1"), np.array([1], np.int64)),
+                            b.const(b.name("ca"), np.array([1], np.int64))], outputs=[output] if output else None)
+
+
+def acceptance_estimate(b: Builder, top_probs: str, running: str | None, output: str | None = None) -> str:
+    """[1, 1] the chance that every drafted token is accepted, estimated as the product over them of
+    1 - r^2 / 2 with r = runner-up probability / drafted token's (engine/proposers/draft-stop.ts)."""
+    first, second = b.node("Split", [top_probs], n_out=2, axis=-1)
+    r = b.node("Div", [second, first])
+    factor = b.node("Sub", [b.const(b.name("one_e"), np.array([[1]], np.float32)),
+                            b.node("Mul", [b.node("Mul", [r, r]), b.const(b.name("half_e"), np.array([[0.5]], np.float32))])],
+                    outputs=[output] if output and running is None else None)
+    return factor if running is None else b.node("Mul", [running, factor], outputs=[output] if output else None)
+
+
+def keep_drafting(b: Builder, estimate: str, floor: str, output: str | None = None, any_batch: bool = False) -> str:
+    """The Loop's scalar condition: the estimate has not fallen below the floor. The first pass may run
+    batch rows (which never draft): `any_batch` reads row 0 instead of squeezing a [1, 1] estimate."""
+    keep = b.node("GreaterOrEqual", [estimate, floor])
+    if any_batch:
+        return b.node("Gather", [b.node("Reshape", [keep, b.const(b.name("flat_c"), np.array([-1], np.int64))]),
+                                 b.const(b.name("row0_c"), np.array(0, np.int64))], outputs=[output] if output else None)
+    return b.node("Squeeze", [keep, b.const(b.name("sq_c"), np.array([0, 1], np.int64))], outputs=[output] if output else None)
 
 
 def last_position(b: Builder, logits: str) -> str:
@@ -168,38 +195,35 @@ def last_position(b: Builder, logits: str) -> str:
 
 
 def loop_body(cfg: dict, quant: dict | None) -> onnx.GraphProto:
-    """One greedy draft step: feed the carried token, pick the next; KV carried through."""
+    """One greedy draft step: feed the carried token, pick the next; KV and the acceptance estimate carried
+    through. Reads the outer graph's draft_stop_floor, loop_base_seqlens and loop_base_total. Kept to the
+    decoder's kernels plus a dozen small ones: every kernel here runs once per drafted token."""
     b = Builder("loop/")
     n, kvh, hd, vocab = cfg["num_hidden_layers"], cfg["num_key_value_heads"], cfg["head_dim"], cfg["vocab_size"]
     kv_in = [f"loop_past.{i}.{kv}" for i in range(n) for kv in ("key", "value")]
     kv_out = [f"loop_present.{i}.{kv}" for i in range(n) for kv in ("key", "value")]
-    ids = b.node("Reshape", ["loop_token", b.const("loop/shape11", np.array([1, 1], np.int64))])
-    # total = past length + 1, from the carried cache.
-    past_len = b.node("Gather", [b.node("Shape", [kv_in[0]]), b.const("loop/two", np.array(2, np.int64))])
-    total64 = b.node("Add", [past_len, b.const("loop/one", np.array(1, np.int64))])
-    total = b.node("Cast", [total64], to=TensorProto.INT32)
-    seqlens = b.node("Reshape", [b.node("Sub", [total, b.const("loop/one32", np.array(1, np.int32))]), b.const("loop/shape1", np.array([1], np.int64))])
-    logits = decoder(b, cfg, ids, kv_in, seqlens, total, kv_out, None, None, quant)
+    # Iteration i feeds one token after the first pass's total + i positions.
+    i32 = b.node("Cast", ["loop_iter"], to=TensorProto.INT32)
+    seqlens = b.node("Add", ["loop_base_seqlens", i32])
+    total = b.node("Add", ["loop_base_total", i32])
+    logits = decoder(b, cfg, "loop_token", kv_in, seqlens, total, kv_out, None, None, quant)
     flat = b.node("Reshape", [logits, b.const("loop/shape1v", np.array([1, vocab], np.int64))])
-    token, prob, alt, alt_prob = greedy_pick(b, flat)
-    b.node("Identity", [token], outputs=["loop_token_out"])
-    b.node("Identity", [token], outputs=["loop_scan_token"])
-    b.node("Identity", [prob], outputs=["loop_scan_prob"])
-    b.node("Identity", [alt], outputs=["loop_scan_alt"])
-    b.node("Identity", [alt_prob], outputs=["loop_scan_alt_prob"])
-    b.node("Identity", ["loop_cond"], outputs=["loop_cond_out"])
+    top_two(b, flat, outputs=["loop_scan_probs", "loop_scan_tokens"])
+    first_column(b, "loop_scan_tokens", "loop_token_out")
+    acceptance_estimate(b, "loop_scan_probs", "loop_estimate", "loop_estimate_out")
+    keep_drafting(b, "loop_estimate_out", "draft_stop_floor", "loop_cond_out")
     kv_t = lambda name, dim: helper.make_tensor_value_info(name, TensorProto.FLOAT, [1, kvh, dim, hd])  # noqa: E731
     inputs = [helper.make_tensor_value_info("loop_iter", TensorProto.INT64, []),
               helper.make_tensor_value_info("loop_cond", TensorProto.BOOL, []),
-              helper.make_tensor_value_info("loop_token", TensorProto.INT64, [1]),
+              helper.make_tensor_value_info("loop_token", TensorProto.INT64, [1, 1]),
+              helper.make_tensor_value_info("loop_estimate", TensorProto.FLOAT, [1, 1]),
               *[kv_t(name, "past") for name in kv_in]]
     outputs = [helper.make_tensor_value_info("loop_cond_out", TensorProto.BOOL, []),
-               helper.make_tensor_value_info("loop_token_out", TensorProto.INT64, [1]),
+               helper.make_tensor_value_info("loop_token_out", TensorProto.INT64, [1, 1]),
+               helper.make_tensor_value_info("loop_estimate_out", TensorProto.FLOAT, [1, 1]),
                *[kv_t(name, "total") for name in kv_out],
-               helper.make_tensor_value_info("loop_scan_token", TensorProto.INT64, [1]),
-               helper.make_tensor_value_info("loop_scan_prob", TensorProto.FLOAT, [1]),
-               helper.make_tensor_value_info("loop_scan_alt", TensorProto.INT64, [1]),
-               helper.make_tensor_value_info("loop_scan_alt_prob", TensorProto.FLOAT, [1])]
+               helper.make_tensor_value_info("loop_scan_tokens", TensorProto.INT64, [1, 2]),
+               helper.make_tensor_value_info("loop_scan_probs", TensorProto.FLOAT, [1, 2])]
     return helper.make_graph(b.nodes, "draft_step", inputs, outputs, initializer=b.inits)
 
 
@@ -242,21 +266,31 @@ def build(w: dict, cfg: dict, draft_loop: bool, quant: dict | None = None) -> on
         positions = b.node("Slice", ["position_ids", b.const("zero_s", np.array([0], np.int64)), seq, b.const("ax1s", np.array([1], np.int64))])
         n_pos = b.node("Gather", [b.node("Shape", ["position_ids"]), b.const("idx1p", np.array([1], np.int64))])
         draft_steps = b.node("Squeeze", [b.node("Sub", [n_pos, seq]), b.const("sq0b", np.array([0], np.int64))])
+        # The first extra entry is the stop floor (x 1e-4); none when no drafting was asked for.
+        extra = b.node("Reshape", [b.node("Slice", ["position_ids", seq, b.node("Add", [seq, b.const("one_p", np.array([1], np.int64))]),
+                                                    b.const("ax1f", np.array([1], np.int64))]), b.const("flat_f", np.array([-1], np.int64))])
+        floor_units = b.node("Gather", [b.node("Concat", [extra, b.const("zero_f", np.array([0], np.int64))], axis=0),
+                                        b.const("idx0f", np.array([0], np.int64))])
+        b.node("Mul", [b.node("Cast", [floor_units], to=TensorProto.FLOAT), b.const("unit_f", np.array([1e-4], np.float32))],
+               outputs=["draft_stop_floor"])
     logits = decoder(b, cfg, "input_ids", past, seqlens, total, first_present, positions, bias, quant)
     b.node("Identity", [logits], outputs=["logits"])
 
     extra_outputs = []
     if draft_loop:
-        first = greedy_pick(b, last_position(b, "logits"))
-        scans = [b.name("scan_tokens"), b.name("scan_probs"), b.name("scan_alts"), b.name("scan_alt_probs")]
-        b.node("Loop", [draft_steps, b.const("true", np.array(True)), first[0], *first_present],
-               outputs=[b.name("last_token"), *present, *scans], body=loop_body(cfg, quant))
-        names = ["draft_tokens", "draft_probs", "draft_alt_tokens", "draft_alt_probs"]
-        for name, head, scan in zip(names, first, scans):
-            row = b.node("Reshape", [scan, b.const(b.name("row"), np.array([1, -1], np.int64))])
-            b.node("Concat", [b.node("Unsqueeze", [head, b.const(b.name("ax0"), np.array([0], np.int64))]), row], axis=1, outputs=[name])
-            dtype = TensorProto.INT64 if "tokens" in name else TensorProto.FLOAT
-            extra_outputs.append(helper.make_tensor_value_info(name, dtype, [1, "draft_count"]))
+        head_probs, head_tokens = top_two(b, last_position(b, "logits"))
+        estimate = acceptance_estimate(b, head_probs, None)
+        b.node("Reshape", [total, b.const("shape1_t", np.array([1], np.int64))], outputs=["loop_base_seqlens"])
+        b.node("Add", [total, b.const("one32_t", np.array(1, np.int32))], outputs=["loop_base_total"])
+        scans = [b.name("scan_tokens"), b.name("scan_probs")]
+        b.node("Loop", [draft_steps, keep_drafting(b, estimate, "draft_stop_floor", any_batch=True), first_column(b, head_tokens), estimate, *first_present],
+               outputs=[b.name("last_token"), b.name("last_estimate"), *present, *scans], body=loop_body(cfg, quant))
+        # [1 + drafted, 2] pairs -> [2, 1 + drafted] -> the drafted tokens' row and the runner-ups' row.
+        for head, scan, names, dtype in ((head_tokens, scans[0], ["draft_tokens", "draft_alt_tokens"], TensorProto.INT64),
+                                         (head_probs, scans[1], ["draft_probs", "draft_alt_probs"], TensorProto.FLOAT)):
+            pairs = b.node("Concat", [head, b.node("Reshape", [scan, b.const(b.name("pairs"), np.array([-1, 2], np.int64))])], axis=0)
+            b.node("Split", [b.node("Transpose", [pairs], perm=[1, 0])], outputs=names, axis=0)
+            extra_outputs += [helper.make_tensor_value_info(name, dtype, [1, "draft_count"]) for name in names]
 
     kv = lambda name, dim: helper.make_tensor_value_info(name, TensorProto.FLOAT, ["batch_size", kvh, dim, hd])  # noqa: E731
     inputs = [helper.make_tensor_value_info("input_ids", TensorProto.INT64, ["batch_size", "sequence_length"]),
@@ -290,6 +324,8 @@ def main() -> None:
             shutil.copyfile(os.path.join(args.src, name), os.path.join(args.out, name))
     # Tells the engine what the graph can do beyond the Optimum interface (other loaders ignore the key).
     cfg["speclens_graph"] = {"format": "fused", "tree_mask": True, "draft_loop": bool(args.draft_loop)}
+    if args.draft_loop:
+        cfg["speclens_graph"]["draft_stop"] = True
     with open(os.path.join(args.out, "config.json"), "w") as f:
         json.dump(cfg, f, indent=2)
     with open(path, "rb") as f:

@@ -82,6 +82,8 @@ def main() -> None:
     cfg["speclens_graph"] = {"format": "fused", "tree_mask": True, "draft_loop": bool(args.draft_loop),
                              "quantization": {"method": "MatMulNBits", "bits": args.bits, "block_size": args.block_size,
                                               "accuracy_level": args.accuracy_level, "source": source}}
+    if args.draft_loop:
+        cfg["speclens_graph"]["draft_stop"] = True
     with open(os.path.join(args.out, "config.json"), "w") as f:
         json.dump(cfg, f, indent=2)
     with open(path, "rb") as f:
