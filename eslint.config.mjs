@@ -23,7 +23,7 @@ const restrict = (files, patterns) => ({
 
 export default tseslint.config(
   {
-    ignores: [".next/**", "node_modules/**", "data/**", "test-results/**", "db/migrations/**", "tools/.cache/**", "next-env.d.ts"],
+    ignores: [".next/**", "node_modules/**", "data/**", "test-results/**", "db/migrations/**", "tools/.cache/**", ".tmp/**", "next-env.d.ts"],
   },
   ...tseslint.configs.recommended,
   nextPlugin.flatConfig.coreWebVitals,
