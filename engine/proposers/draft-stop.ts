@@ -2,10 +2,10 @@
  * When a greedy draft stops: the acceptance estimate behind `draftAcceptFloor`.
  *
  * Greedy verification accepts a draft token when it is the target's argmax too. A distilled draft's
- * probability for its own token says little about that (its distribution is as flat as the target's:
- * tokens it gives 0.1-0.2 were accepted 75% of the time on held-out text), but the gap to its runner-up
- * does: with r = runner-up probability / drafted token's probability, tokens with r < 0.2 were accepted
- * 100% of the time and tokens with r > 0.9 44% (docs/engine-performance.md). So each drafted token
+ * probability for its own token makes a poor floor: its distribution is as flat as the target's, and
+ * tokens it gives 0.1-0.2 were still accepted 75% of the time on held-out text. The gap to its runner-up
+ * separates them better: with r = runner-up probability / drafted token's probability, tokens with
+ * r < 0.2 were accepted 100% of the time and tokens with r > 0.9 44% (docs/engine-performance.md). So each drafted token
  * multiplies the estimate that the whole draft is accepted by 1 - r^2 / 2: 1 for a clear winner, 1/2 for
  * two equal candidates (the target picks one of them). Drafting stops after the token that takes the
  * estimate below the floor. The drafting loop of export_fused.py computes the same product in float32.
