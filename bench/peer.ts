@@ -1,12 +1,14 @@
 /**
- * npm run bench:peer [-- --prompts 12 --max-tokens 64 --http http://127.0.0.1:3000 --api-key KEY]
+ * npm run bench:peer [-- --prompts 12 --max-tokens 64 --rounds 5 --http http://127.0.0.1:3000 --api-key KEY]
  * SpecLens beside the tool a user would pick instead: transformers.js (@huggingface/transformers,
  * AutoModelForCausalLM.generate, greedy) on the very same target folder, once with its own session
  * defaults and once with SpecLens's target session settings; SpecLens off and every proposer in process;
  * with --http, the same requests through a running server's /v1/completions. Same held-out prompts and
  * token budget (EOS ignored, so every run emits exactly max-tokens tokens), interleaved per prompt with
  * the order rotated. Prints tokens/s, the ratios to transformers.js and to off, and whether every greedy
- * output equals off's (and transformers.js's). Writes bench/results/peer.md (and .json).
+ * output equals off's (and transformers.js's). With --rounds N the whole interleaved pass runs N times;
+ * the main table pools every round, and a second table gives each round's ratios and their median.
+ * Writes bench/results/peer.md (and .json).
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
@@ -82,8 +84,11 @@ async function main(): Promise<void> {
       http: { type: "string" },
       "api-key": { type: "string" },
       target: { type: "string" },
+      rounds: { type: "string", default: "1" },
     },
   });
+  const rounds = Number(values.rounds);
+  if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds: expected a whole number >= 1, got ${values.rounds}`);
   const maxTokens = Number(values["max-tokens"]);
   const prompts = heldoutPrompts(Number(values.prompts));
   const targetDir = resolve(values.target ?? process.env.SPECLENS_TARGET_DIR ?? DEFAULT_TARGET_DIR);
@@ -109,57 +114,76 @@ async function main(): Promise<void> {
     for (const c of SPEC_CONFIGS) runners.push(httpRunner(`HTTP ${c.label}`, values.http, values["api-key"], c.wire, models.data[0].id));
   }
 
-  // Warm-up: every runner once.
+  // Warm-up: every runner once. Then `rounds` passes over the prompts, each interleaved and rotated.
   for (const r of runners) await r.run(prompts[0], 8);
-  const wall = new Map(runners.map((r) => [r.label, 0]));
+  const wall = new Map(runners.map((r) => [r.label, Array.from({ length: rounds }, () => 0)]));
   const outputs = new Map<string, number[][]>(runners.map((r) => [r.label, []]));
-  for (let i = 0; i < prompts.length; i++) {
-    for (let j = 0; j < runners.length; j++) {
-      const r = runners[(i + j) % runners.length];
-      const start = performance.now();
-      const ids = await r.run(prompts[i], maxTokens);
-      wall.set(r.label, wall.get(r.label)! + performance.now() - start);
-      outputs.get(r.label)![i] = ids;
+  for (let round = 0; round < rounds; round++) {
+    for (let i = 0; i < prompts.length; i++) {
+      for (let j = 0; j < runners.length; j++) {
+        const r = runners[(i + j) % runners.length];
+        const start = performance.now();
+        const ids = await r.run(prompts[i], maxTokens);
+        wall.get(r.label)![round] += performance.now() - start;
+        outputs.get(r.label)![round * prompts.length + i] = ids;
+      }
+      process.stderr.write(`\rround ${round + 1}/${rounds}, prompt ${i + 1}/${prompts.length}`);
     }
-    process.stderr.write(`\rprompt ${i + 1}/${prompts.length}`);
   }
   process.stderr.write("\n");
 
-  const tps = (label: string) => (prompts.length * maxTokens * 1000) / wall.get(label)!;
+  const runs = prompts.length * rounds;
+  const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+  const tps = (label: string) => (runs * maxTokens * 1000) / sum(wall.get(label)!);
+  const tpsIn = (label: string, round: number) => (prompts.length * maxTokens * 1000) / wall.get(label)![round];
+  const median = (xs: number[]) => { const o = [...xs].sort((a, b) => a - b); return o.length % 2 ? o[(o.length - 1) / 2] : (o[o.length / 2 - 1] + o[o.length / 2]) / 2; };
   const ref = "transformers.js (its defaults)";
   const refEqual = "transformers.js (SpecLens's target session settings)";
   const same = (a: string, b: string) => outputs.get(a)!.filter((ids, i) => ids.join() === outputs.get(b)![i].join()).length;
   const rows = runners.map((r) => {
     const http = r.label.startsWith("HTTP");
     const offLabel = http ? "HTTP off" : "SpecLens off";
+    const isPeer = r.label.startsWith("transformers.js");
+    const perRoundVsTjs = Array.from({ length: rounds }, (_, k) => tpsIn(r.label, k) / tpsIn(ref, k));
+    const perRoundVsOff = isPeer ? null : Array.from({ length: rounds }, (_, k) => tpsIn(r.label, k) / tpsIn(offLabel, k));
     return {
       label: r.label,
       tokensPerSecond: tps(r.label),
       vsTransformersJs: tps(r.label) / tps(ref),
       vsTransformersJsEqualSettings: tps(r.label) / tps(refEqual),
-      vsOff: r.label.startsWith("transformers.js") ? null : tps(r.label) / tps(offLabel),
-      sameAsOff: r.label.startsWith("transformers.js") ? null : same(r.label, offLabel),
+      vsOff: isPeer ? null : tps(r.label) / tps(offLabel),
+      sameAsOff: isPeer ? null : same(r.label, offLabel),
       sameAsTransformersJs: http ? null : same(r.label, ref),
+      perRound: { vsTransformersJs: perRoundVsTjs, vsOff: perRoundVsOff },
+      medianOfRounds: { vsTransformersJs: median(perRoundVsTjs), vsOff: perRoundVsOff ? median(perRoundVsOff) : null },
     };
   });
   const out = {
     measuredAt: new Date().toISOString(),
     machine: { cpus: cpus().length, node: process.version, loadBefore, loadAfter: loadavg() },
-    targetDir, sessions, prompts: prompts.length, maxTokens, rows,
+    targetDir, sessions, prompts: prompts.length, maxTokens, rounds, rows,
   };
   const f = (x: number | null, d = 2) => (x === null ? "-" : x.toFixed(d));
   const md = [
     "# SpecLens vs transformers.js on the same target folder (npm run bench:peer)",
     "",
-    `Measured ${out.measuredAt}: ${prompts.length} held-out prompts x ${maxTokens} new tokens, greedy, EOS ignored, interleaved; ${out.machine.cpus} CPU cores, Node ${out.machine.node}; load average ${loadBefore.map((x) => x.toFixed(2)).join(" ")} before, ${out.machine.loadAfter.map((x) => x.toFixed(2)).join(" ")} after.`,
+    `Measured ${out.measuredAt}: ${prompts.length} held-out prompts x ${maxTokens} new tokens${rounds > 1 ? `, ${rounds} rounds` : ""}, greedy, EOS ignored, interleaved; ${out.machine.cpus} CPU cores, Node ${out.machine.node}; load average ${loadBefore.map((x) => x.toFixed(2)).join(" ")} before, ${out.machine.loadAfter.map((x) => x.toFixed(2)).join(" ")} after.`,
     `Target folder ${targetDir}; SpecLens sessions \`${JSON.stringify(sessions)}\`.`,
     "",
     "| runner | tok/s | vs transformers.js (defaults) | vs transformers.js (equal settings) | vs off | same tokens as off | same tokens as transformers.js |",
     "|---|---:|---:|---:|---:|---:|---:|",
-    ...rows.map((r) => `| ${r.label} | ${f(r.tokensPerSecond, 1)} | ${f(r.vsTransformersJs)}x | ${f(r.vsTransformersJsEqualSettings)}x | ${r.vsOff === null ? "-" : `${f(r.vsOff)}x`} | ${r.sameAsOff === null ? "-" : `${r.sameAsOff}/${prompts.length}`} | ${r.sameAsTransformersJs === null ? "-" : `${r.sameAsTransformersJs}/${prompts.length}`} |`),
+    ...rows.map((r) => `| ${r.label} | ${f(r.tokensPerSecond, 1)} | ${f(r.vsTransformersJs)}x | ${f(r.vsTransformersJsEqualSettings)}x | ${r.vsOff === null ? "-" : `${f(r.vsOff)}x`} | ${r.sameAsOff === null ? "-" : `${r.sameAsOff}/${runs}`} | ${r.sameAsTransformersJs === null ? "-" : `${r.sameAsTransformersJs}/${runs}`} |`),
     "",
     "HTTP rows compare output text (bytes) with HTTP off; in-process rows compare token ids.",
     "",
+    ...(rounds > 1 ? [
+      "Each round on its own (ratio to transformers.js with its defaults / to off in the same round): this host's speed drifts, so one round's ratio moves by 10-20%.",
+      "",
+      `| runner | ${Array.from({ length: rounds }, (_, k) => `round ${k + 1}`).join(" | ")} | median |`,
+      `|---|${"---:|".repeat(rounds + 1)}`,
+      ...rows.map((r) => `| ${r.label} | ${r.perRound.vsTransformersJs.map((x, k) => `${f(x)}x${r.perRound.vsOff ? ` / ${f(r.perRound.vsOff[k])}x` : ""}`).join(" | ")} | ${f(r.medianOfRounds.vsTransformersJs)}x${r.medianOfRounds.vsOff === null ? "" : ` / ${f(r.medianOfRounds.vsOff)}x`} |`),
+      "",
+    ] : []),
   ].join("\n");
   mkdirSync("bench/results", { recursive: true });
   writeFileSync("bench/results/peer.json", JSON.stringify(out, null, 2) + "\n");
