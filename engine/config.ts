@@ -31,7 +31,7 @@ export const specConfigObject = z.strictObject({
   /** Stop drafting when the draft's probability for its own token falls below this (0 disables). */
   draftConfidence: probability,
   /**
-   * Greedy drafts: stop drafting once the estimated probability that the target accepts every token
+   * draft-model, greedy drafts: stop drafting once the estimated probability that the target accepts every token
    * drafted so far falls below this (0 disables). The estimate multiplies 1 - r^2/2 over the drafted
    * tokens, r being the runner-up's probability over the drafted token's (engine/proposers/draft-stop.ts).
    */
