@@ -17,6 +17,7 @@ import { parseArgs } from "node:util";
 import { AutoModelForCausalLM, AutoTokenizer, env, type PreTrainedModel, type PreTrainedTokenizer } from "@huggingface/transformers";
 import { DEFAULT_TARGET_DIR, SpecEngine, type SpecConfigInput } from "../engine";
 import { heldoutPrompts } from "../tests/support/models";
+import { median } from "./report";
 
 interface Runner {
   label: string;
@@ -136,7 +137,6 @@ async function main(): Promise<void> {
   const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
   const tps = (label: string) => (runs * maxTokens * 1000) / sum(wall.get(label)!);
   const tpsIn = (label: string, round: number) => (prompts.length * maxTokens * 1000) / wall.get(label)![round];
-  const median = (xs: number[]) => { const o = [...xs].sort((a, b) => a - b); return o.length % 2 ? o[(o.length - 1) / 2] : (o[o.length / 2 - 1] + o[o.length / 2]) / 2; };
   const ref = "transformers.js (its defaults)";
   const refEqual = "transformers.js (SpecLens's target session settings)";
   const same = (a: string, b: string) => outputs.get(a)!.filter((ids, i) => ids.join() === outputs.get(b)![i].join()).length;

@@ -25,6 +25,7 @@ import { SpecEngine } from "../engine";
 import { traceGeneration } from "../engine";
 import { DEFAULT_PARAMS, DEFAULT_SPEC_CONFIG, mergeSpecConfig, type GenerateParams, type GenerateResult, type StepRecord } from "../engine";
 import { heldoutPrompts } from "../tests/support/models";
+import { median } from "./report";
 
 const { values } = parseArgs({
   options: {
@@ -77,10 +78,6 @@ async function generate(engine: SpecEngine, prompt: string, seed: number, traced
 
 const mb = (bytes: number) => Math.round((bytes / 1024 / 1024) * 10) / 10;
 
-const median = (xs: number[]) => {
-  const sorted = [...xs].sort((a, b) => a - b);
-  return sorted.length % 2 ? sorted[(sorted.length - 1) / 2] : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
-};
 const pct = (x: number) => Math.round(x * 1000) / 10;
 
 /**

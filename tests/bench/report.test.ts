@@ -1,0 +1,16 @@
+import { describe, expect, it } from "vitest";
+import { median, percentile } from "../../bench/report";
+
+describe("bench statistics", () => {
+  it("median takes the middle value, or the mean of the two middle ones", () => {
+    expect(median([3, 1, 2])).toBe(2);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+    expect(median([1.9, 2.09, 1.63, 1.79, 1.82])).toBe(1.82);
+  });
+
+  it("percentile takes the nearest rank of an ascending list", () => {
+    expect(percentile([1, 2, 3, 4], 50)).toBe(3);
+    expect(percentile([1, 2, 3, 4], 99)).toBe(4);
+    expect(percentile([], 50)).toBe(0);
+  });
+});
