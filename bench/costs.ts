@@ -16,6 +16,7 @@
  * Read backwards, the same costs give the tokens a step must emit for a wanted speedup (tokensNeeded).
  */
 import type { CausalLM, KvCache, SpecEngine } from "../engine";
+import { mean } from "./stats";
 
 export interface CostCurve {
   past: number;
@@ -37,7 +38,6 @@ export interface CostCurve {
   draftLoopAfterTargetMs: number[] | null;
 }
 
-const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function timed(fn: () => Promise<void>): Promise<number> {

@@ -17,7 +17,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { heldoutPrompts } from "../tests/support/models";
 import { startApp, type RunningApp } from "../tools/app-process";
-import { percentile } from "./report";
+import { percentile } from "./stats";
 
 const { values } = parseArgs({
   options: {

@@ -17,7 +17,7 @@ import { parseArgs } from "node:util";
 import { AutoModelForCausalLM, AutoTokenizer, env, type PreTrainedModel, type PreTrainedTokenizer } from "@huggingface/transformers";
 import { DEFAULT_TARGET_DIR, SpecEngine, type SpecConfigInput } from "../engine";
 import { heldoutPrompts } from "../tests/support/models";
-import { median } from "./report";
+import { median } from "./stats";
 
 interface Runner {
   label: string;

@@ -13,6 +13,7 @@
  */
 import type { GenerateResult, SpecConfigInput, StepRecord } from "../engine";
 import { perTokenAcceptance, speedupBound, tokensNeeded, type CostCurve } from "./costs";
+import { mean, percentile } from "./stats";
 
 /** A greedy lossless run whose tokens differ from off's: where, and off's top-2 log-prob margin there. */
 export interface Divergence {
@@ -62,19 +63,6 @@ export interface Row {
   meanNodes: number;
 }
 
-/** The middle value of xs (the mean of the two middle ones for an even count). */
-export function median(xs: number[]): number {
-  const sorted = [...xs].sort((a, b) => a - b);
-  return sorted.length % 2 ? sorted[(sorted.length - 1) / 2] : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
-}
-
-/** The p-th percentile of an ascending list (nearest rank). */
-export function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return 0;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
-
-const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
 
 /** Distinct draft tokens in a step's paths (a tree's nodes; shared prefixes count once). */
 function trieNodes(paths: { tokens: number[] }[]): number {

@@ -25,7 +25,7 @@ import { SpecEngine } from "../engine";
 import { traceGeneration } from "../engine";
 import { DEFAULT_PARAMS, DEFAULT_SPEC_CONFIG, mergeSpecConfig, type GenerateParams, type GenerateResult, type StepRecord } from "../engine";
 import { heldoutPrompts } from "../tests/support/models";
-import { median } from "./report";
+import { median } from "./stats";
 
 const { values } = parseArgs({
   options: {

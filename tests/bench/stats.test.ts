@@ -1,7 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { median, percentile } from "../../bench/report";
+import { mean, median, percentile } from "../../bench/stats";
 
 describe("bench statistics", () => {
+  it("mean averages, and is 0 for nothing", () => {
+    expect(mean([1, 2, 6])).toBe(3);
+    expect(mean([])).toBe(0);
+  });
+
   it("median takes the middle value, or the mean of the two middle ones", () => {
     expect(median([3, 1, 2])).toBe(2);
     expect(median([4, 1, 3, 2])).toBe(2.5);
