@@ -16,7 +16,7 @@ import { createRng, type Rng } from "./rng";
 import type { CausalLM } from "./runtime/causal-lm";
 import type { KvCache } from "./runtime/kv-cache";
 import { verifyPass } from "./runtime/target-pass";
-import { logSoftmaxAt, processedProbs, topLogSoftmax, type SamplingParams } from "./sampling";
+import { logSoftmaxAt, targetRow, topLogSoftmax, type SamplingParams } from "./sampling";
 import { Detokenizer } from "./detokenizer";
 import { AdaptiveK, SpecStats, stepCounts } from "./stats";
 import type { TextTokenizer } from "./tokenizer";
@@ -103,7 +103,7 @@ export async function* generateSteps(
 
       const vocab = target.vocabSize;
       const dist = (r: number, pos: number) =>
-        processedProbs(pass.logits, pass.offset(r, pos), vocab, sampling, bannedAt(position + pos));
+        targetRow(pass.logits, pass.offset(r, pos), vocab, sampling, bannedAt(position + pos), pass.stats);
       const verdict = verifyPaths(paths, dist, { mode, lossyThreshold: config.lossyThreshold, sampled, rng, position });
 
       // Roll back the target cache to the committed prefix of the winning path.

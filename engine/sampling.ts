@@ -152,3 +152,54 @@ export function topLogSoftmax(logits: Float32Array, offset: number, vocab: numbe
   }
   return best.map((id) => ({ id, logprob: logits[offset + id] - lse }));
 }
+
+/**
+ * What a graph computed about its own logits rows (export_fused.py, outputs logits_argmax and
+ * logits_logsumexp), indexed by row: logits row i starts at offset i * vocab.
+ */
+export interface RowStats {
+  argmax: BigInt64Array;
+  logSumExp: Float32Array;
+}
+
+/** What verification reads of the target's processed distribution at one position. */
+export interface TargetRow {
+  /** The most probable token, the lowest id on ties: greedy's choice. */
+  argmax(): number;
+  /** The processed probability of `token`. */
+  prob(token: number): number;
+  /** The whole processed distribution (sampled verification reads it). */
+  dist(): Float32Array;
+}
+
+/** A TargetRow over a distribution already computed. */
+export function rowOfDist(dist: Float32Array): TargetRow {
+  let best = -1;
+  return { argmax: () => (best >= 0 ? best : (best = argmax(dist))), prob: (token) => dist[token], dist: () => dist };
+}
+
+/**
+ * The target's processed distribution at one row of logits, as verification reads it. A greedy row
+ * (temperature 0, nothing banned) of a graph with row statistics never walks the vocabulary here: the
+ * argmax and log Σ exp come from the graph and a token's probability is exp(logit - lse), so a greedy
+ * step runs no softmax in JavaScript (~65-90 us a row otherwise). Every other row computes
+ * processedProbs, once, on first use.
+ */
+export function targetRow(
+  logits: Float32Array, offset: number, vocab: number, params: SamplingParams, banned: readonly number[], stats?: RowStats,
+): TargetRow {
+  if (stats && params.temperature === 0 && banned.length === 0) {
+    const index = offset / vocab;
+    const lse = stats.logSumExp[index];
+    rememberLogSumExp(logits, offset, lse);
+    let dist: Float32Array | null = null;
+    return {
+      argmax: () => Number(stats.argmax[index]),
+      prob: (token) => Math.exp(logits[offset + token] - lse),
+      dist: () => (dist ??= processedProbs(logits, offset, vocab, params, banned)),
+    };
+  }
+  let row: TargetRow | null = null;
+  const computed = (): TargetRow => (row ??= rowOfDist(processedProbs(logits, offset, vocab, params, banned)));
+  return { argmax: () => computed().argmax(), prob: (token) => computed().prob(token), dist: () => computed().dist() };
+}

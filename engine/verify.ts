@@ -30,7 +30,7 @@
  * argmax, or its draw with uniform("target", position)) — the raw material of replay's attribution.
  */
 import type { Rng } from "./rng";
-import { argmax, sample } from "./sampling";
+import { rowOfDist, sample, type TargetRow } from "./sampling";
 import type { DraftPath, ExaminedToken, PositionOutcome, TargetChoice, VerifyMode, VerifyResult } from "./types";
 
 export interface VerifyOptions {
@@ -45,15 +45,16 @@ export interface VerifyOptions {
 }
 
 /**
- * The target's processed distribution ([vocab]) at batch row `row`, position `pos`: the distribution
- * after the last committed token followed by paths[row].tokens[0..pos). Called lazily, so a
- * verification that rejects early never computes the later positions.
+ * The target's processed distribution at batch row `row`, position `pos`: the distribution after the
+ * last committed token followed by paths[row].tokens[0..pos). Called lazily, so a verification that
+ * rejects early never reads the later positions; greedy verification reads only the argmax and the
+ * probabilities of the tokens it records (engine/sampling.ts targetRow).
  */
-export type TargetDists = (row: number, pos: number) => Float32Array;
+export type TargetDists = (row: number, pos: number) => TargetRow;
 
 /** TargetDists over precomputed arrays, indexed [row][pos]. */
 export function distsFromArrays(arrays: Float32Array[][]): TargetDists {
-  return (row, pos) => arrays[row][pos];
+  return (row, pos) => rowOfDist(arrays[row][pos]);
 }
 
 /** Verify candidate paths that share their prefix up to each branching point; row r ran path r. */
@@ -63,9 +64,9 @@ export function verifyPaths(paths: readonly DraftPath[], targetDist: TargetDists
   const examined: ExaminedToken[] = [];
   for (let depth = 0; ; depth++) {
     const row = Math.max(0, alive[0] ?? 0);
-    const dist = targetDist(row, depth);
+    const target = targetDist(row, depth);
     const position = opts.position + depth;
-    const choice = targetChoice(dist, position, opts);
+    const choice = targetChoice(target, position, opts);
     const candidates = paths.length === 0 ? [] : uniqueCandidates(paths, alive, depth);
     if (candidates.length === 0) {
       return {
@@ -73,7 +74,7 @@ export function verifyPaths(paths: readonly DraftPath[], targetDist: TargetDists
         nextToken: choice.token, nextOrigin: paths.length === 0 ? "target" : "bonus", nextTokenProb: choice.prob, nextTargetChoice: choice,
       };
     }
-    const best = argmax(dist);
+    const best = target.argmax();
     let residual: Float32Array | null = null;
     let acceptedToken = -1;
     for (const [i, { token, path }] of candidates.entries()) {
@@ -85,18 +86,19 @@ export function verifyPaths(paths: readonly DraftPath[], targetDist: TargetDists
       if (!opts.sampled) {
         acceptProb = token === best ? 1 : 0;
       } else {
-        residual ??= Float32Array.from(dist);
+        residual ??= Float32Array.from(target.dist());
         acceptProb = pointMass ? residual[token] : draftDist![token] > 0 ? Math.min(1, residual[token] / draftDist![token]) : 0;
         uniform = opts.rng.uniform("accept", position, i);
       }
       let outcome: PositionOutcome = uniform < acceptProb ? "accepted" : "rejected";
-      if (outcome === "rejected" && opts.mode === "lossy" && dist[token] >= opts.lossyThreshold) outcome = "lossy-accepted";
+      const targetProb = target.prob(token);
+      if (outcome === "rejected" && opts.mode === "lossy" && targetProb >= opts.lossyThreshold) outcome = "lossy-accepted";
       if (outcome === "rejected" && residual) {
-        if (pointMass) removeAndNormalise(residual, token, dist);
-        else subtractAndNormalise(residual, draftDist!, dist);
+        if (pointMass) removeAndNormalise(residual, token, target.dist());
+        else subtractAndNormalise(residual, draftDist!, target.dist());
       }
       examined.push({
-        path, depth, token, outcome, targetProb: dist[token], targetArgmax: token === best, targetChoice: choice,
+        path, depth, token, outcome, targetProb, targetArgmax: token === best, targetChoice: choice,
         draftProb: paths[path].draftProbs[depth] ?? 1, pointMass, acceptProb, uniform,
       });
       if (outcome !== "rejected") {
@@ -106,16 +108,16 @@ export function verifyPaths(paths: readonly DraftPath[], targetDist: TargetDists
     }
     if (acceptedToken < 0) {
       const token = residual ? sample(residual, opts.rng.uniform("residual", position)) : choice.token;
-      return { pathIndex: row, accepted: depth, examined, nextToken: token, nextOrigin: "recovered", nextTokenProb: dist[token], nextTargetChoice: choice };
+      return { pathIndex: row, accepted: depth, examined, nextToken: token, nextOrigin: "recovered", nextTokenProb: target.prob(token), nextTargetChoice: choice };
     }
     alive = alive.filter((p) => paths[p].tokens[depth] === acceptedToken);
   }
 }
 
 /** The token the target emits on its own at `position`: its draw with uniform("target", position) when sampling, else its argmax. */
-export function targetChoice(dist: Float32Array, position: number, opts: Pick<VerifyOptions, "sampled" | "rng">): TargetChoice {
-  const token = opts.sampled ? sample(dist, opts.rng.uniform("target", position)) : argmax(dist);
-  return { token, prob: dist[token] };
+export function targetChoice(target: TargetRow, position: number, opts: Pick<VerifyOptions, "sampled" | "rng">): TargetChoice {
+  const token = opts.sampled ? sample(target.dist(), opts.rng.uniform("target", position)) : target.argmax();
+  return { token, prob: target.prob(token) };
 }
 
 function uniqueCandidates(paths: readonly DraftPath[], alive: number[], depth: number): { token: number; path: number }[] {

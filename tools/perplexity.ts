@@ -30,7 +30,7 @@ interface CardConfig {
   num_key_value_heads: number;
   head_dim: number;
   vocab_size: number;
-  speclens_graph?: { format?: string; draft_loop?: boolean; draft_stop?: boolean; quantization?: { bits: number; block_size: number; accuracy_level: number; source: string } };
+  speclens_graph?: { format?: string; draft_loop?: boolean; draft_stop?: boolean; row_stats?: boolean; quantization?: { bits: number; block_size: number; accuracy_level: number; source: string } };
 }
 
 /** The card's "Files" paragraph for a plain, fused or quantised export. */
@@ -55,5 +55,8 @@ that onnxruntime's CPU provider runs: GroupQueryAttention with rotary embedding 
 packed QKV and gate|up projections, the tied embedding stored once), ${weights}.
 ${layout}
 Engine-only uses of the same inputs: an attention_mask with one row per input position is a tree mask (a token
-tree verified as one sequence)${g.draft_loop ? "; position_ids longer than input_ids draft that many further greedy tokens inside the graph (an ONNX Loop; outputs draft_tokens, draft_probs and the runner-ups' draft_alt_tokens, draft_alt_probs)" : ""}${g.draft_stop ? ", stopping early once the estimated chance that the target accepts every drafted token falls below the floor the first extra position_ids entry carries (x 1e-4; 0 drafts them all)" : ""}.`;
+tree verified as one sequence)${g.draft_loop ? "; position_ids longer than input_ids draft that many further greedy tokens inside the graph (an ONNX Loop; outputs draft_tokens, draft_probs and the runner-ups' draft_alt_tokens, draft_alt_probs)" : ""}${g.draft_stop ? ", stopping early once the estimated chance that the target accepts every drafted token falls below the floor the first extra position_ids entry carries (x 1e-4; 0 drafts them all)" : ""}.${g.row_stats ? `
+Two further outputs, which other loaders ignore: logits_argmax and logits_logsumexp [batch, seq], each logits row's argmax and
+log-sum-exp, so the engine verifies a greedy step without a softmax over the vocabulary in JavaScript (tools/train/row_stats.py
+adds them to an older export without changing its weights or logits).` : ""}`;
 }

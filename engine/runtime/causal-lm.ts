@@ -5,6 +5,7 @@
  * and maps present.* outputs back into the KvCache it owns.
  */
 import * as ort from "onnxruntime-node";
+import type { RowStats } from "../sampling";
 import { KvCache, type KvShape } from "./kv-cache";
 import { readModelFolder, type ModelFolder, type ModelId } from "./model-folder";
 
@@ -52,6 +53,8 @@ export interface GraphFeatures {
   draftLoop: boolean;
   /** The drafting loop stops early at a floor on its acceptance estimate (the first extra position_ids entry). */
   draftStop: boolean;
+  /** Outputs logits_argmax and logits_logsumexp: each logits row's argmax and log Σ exp (ForwardResult.stats). */
+  rowStats: boolean;
 }
 
 export interface DraftLoopResult {
@@ -86,6 +89,8 @@ export interface ForwardResult {
   logits: Float32Array;
   batch: number;
   seq: number;
+  /** Per logits row, its argmax and log Σ exp, from graphs with features.rowStats. */
+  stats?: RowStats;
 }
 
 const REQUIRED_INPUTS = ["input_ids", "attention_mask"];
@@ -153,6 +158,7 @@ export class CausalLM {
       treeMask: graph?.tree_mask === true,
       draftLoop,
       draftStop: draftLoop && graph?.draft_stop === true,
+      rowStats: session.outputNames.includes("logits_argmax") && session.outputNames.includes("logits_logsumexp"),
     };
     const model = new CausalLM(folder, session, kvShape, c.vocab_size, session.inputNames.includes("position_ids"), features, settings);
     model.runtime = {
@@ -163,7 +169,7 @@ export class CausalLM {
       graphOptimizationLevel: sessionOptions.graphOptimizationLevel,
       allowSpinning: settings.spinning,
       memoryPattern: settings.memoryPattern,
-      graph: features.format + (features.draftLoop ? "+draft-loop" : "") + (features.draftStop ? "+draft-stop" : ""),
+      graph: features.format + (features.draftLoop ? "+draft-loop" : "") + (features.draftStop ? "+draft-stop" : "") + (features.rowStats ? "+row-stats" : ""),
     };
     return model;
   }
@@ -211,7 +217,7 @@ export class CausalLM {
     }
     const mask = new ort.Tensor("int64", new BigInt64Array(batch * total).fill(1n), [batch, total]);
     const { result, cache: next } = await this.run(ids, [batch, seq], mask, positions, cache);
-    return { out: { logits: result.logits.data as Float32Array, batch, seq }, cache: next };
+    return { out: { logits: result.logits.data as Float32Array, batch, seq, stats: this.rowStatsOf(result) }, cache: next };
   }
 
   /**
@@ -241,7 +247,7 @@ export class CausalLM {
     const ids = BigInt64Array.from(tokens, (t) => BigInt(t));
     const positions = BigInt64Array.from(depths, (d) => BigInt(positionStart + d));
     const { result, cache: next } = await this.run(ids, [1, seq], new ort.Tensor("int64", mask, [seq, total]), positions, cache);
-    return { out: { logits: result.logits.data as Float32Array, batch: 1, seq }, cache: next };
+    return { out: { logits: result.logits.data as Float32Array, batch: 1, seq, stats: this.rowStatsOf(result) }, cache: next };
   }
 
   /**
@@ -304,6 +310,11 @@ export class CausalLM {
     }
     cache.dispose();
     return { result, cache: KvCache.fromPresents(this.kvShape, presents) };
+  }
+
+  private rowStatsOf(result: ort.InferenceSession.OnnxValueMapType): RowStats | undefined {
+    if (!this.features.rowStats) return undefined;
+    return { argmax: result.logits_argmax.data as BigInt64Array, logSumExp: result.logits_logsumexp.data as Float32Array };
   }
 
   async release(): Promise<void> {

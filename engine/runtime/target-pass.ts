@@ -6,12 +6,15 @@
  *   nodes are then kept from the cache by position.
  * - Other graphs run one batch row per path (padded to equal length), sharing the cached prefix.
  */
+import type { RowStats } from "../sampling";
 import type { DraftPath } from "../types";
 import type { CausalLM } from "./causal-lm";
 import type { KvCache } from "./kv-cache";
 
 export interface VerifyPass {
   logits: Float32Array;
+  /** The graph's argmax and log Σ exp per logits row (graphs with features.rowStats). */
+  stats?: RowStats;
   /** Offset in `logits` of the distribution after path `row`'s first `pos` tokens. */
   offset(row: number, pos: number): number;
   /** Cache length right after the pass (before rollback). */
@@ -67,6 +70,7 @@ export async function verifyPass(
     const after = pass.cache;
     return {
       logits: pass.out.logits,
+      stats: pass.out.stats,
       offset: (row, pos) => nodeOf[row][pos] * vocab,
       lengthAfterPass: after.length,
       keep: (row, accepted) => after.keepPositions([
@@ -83,6 +87,7 @@ export async function verifyPass(
   const after = pass.cache;
   return {
     logits: pass.out.logits,
+    stats: pass.out.stats,
     offset: (row, pos) => (row * seq + pending.length - 1 + pos) * vocab,
     lengthAfterPass: after.length,
     keep: (row, accepted) => after.selectRow(row, cachedBefore + pending.length + accepted),

@@ -165,3 +165,33 @@ describe("tree drafting in the graph", () => {
     expect(forks).toBeGreaterThan(0);
   });
 });
+
+describe("row statistics", () => {
+  // What greedy verification reads of the target without a softmax in JavaScript (engine/sampling.ts targetRow).
+  function expectStatsOfLogits(logits: Float32Array, stats: { argmax: BigInt64Array; logSumExp: Float32Array }, V: number): void {
+    const rows = logits.length / V;
+    expect(stats.argmax.length).toBe(rows);
+    expect(stats.logSumExp.length).toBe(rows);
+    for (let r = 0; r < rows; r++) {
+      expect(Number(stats.argmax[r])).toBe(argmax(logits, r * V, V));
+      let max = -Infinity;
+      for (let i = 0; i < V; i++) max = Math.max(max, logits[r * V + i]);
+      let sum = 0;
+      for (let i = 0; i < V; i++) sum += Math.exp(logits[r * V + i] - max);
+      expect(Math.abs(stats.logSumExp[r] - (max + Math.log(sum)))).toBeLessThan(1e-4);
+    }
+  }
+
+  it("give every logits row its argmax and log-sum-exp, for a prefill, a step and a tree", async (ctx) => {
+    if (!target.features.rowStats) ctx.skip();
+    expect(draft.features.rowStats).toBe(false);
+    const V = target.vocabSize;
+    const prefill = await target.forward([prompt], target.emptyCache(), 0);
+    expectStatsOfLogits(prefill.out.logits, prefill.out.stats!, V);
+    const step = await target.forward([[17, 29, 31]], prefill.cache, prompt.length);
+    expectStatsOfLogits(step.out.logits, step.out.stats!, V);
+    const tree = await target.forwardTree([5, 11, 22, 33], [-1, 0, 0, 1], step.cache, prompt.length + 3);
+    expectStatsOfLogits(tree.out.logits, tree.out.stats!, V);
+    tree.cache.dispose();
+  });
+});

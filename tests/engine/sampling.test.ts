@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { createRng } from "@/engine/rng";
-import { argmax, logSoftmaxAt, processedProbs, sample, topLogSoftmax } from "@/engine/sampling";
+import { argmax, logSoftmaxAt, processedProbs, sample, targetRow, topLogSoftmax, type RowStats } from "@/engine/sampling";
 
 const logits = Float32Array.from([2, 1, 0, -1, 0.5]);
 
@@ -72,3 +72,36 @@ describe("log-probabilities", () => {
   });
 });
 
+
+describe("target rows", () => {
+  const greedy = { temperature: 0, topK: 0, topP: 1 };
+  // Two rows; the second's statistics are deliberately not its own, to show which path read them.
+  const rows = Float32Array.from([2, 1, 0, -1, 0.5, 0, 3, 3, 1, 2]);
+  const stats: RowStats = { argmax: BigInt64Array.from([0n, 4n]), logSumExp: Float32Array.from([Math.log(Math.exp(2) + Math.exp(1) + 1 + Math.exp(-1) + Math.exp(0.5)), 10]) };
+
+  it("read a greedy row's argmax and probabilities from the graph's statistics, as the softmax gives them", () => {
+    const row = targetRow(rows, 0, 5, greedy, [], stats);
+    const p = processedProbs(rows, 0, 5, greedy);
+    expect(row.argmax()).toBe(0);
+    for (let t = 0; t < 5; t++) expect(row.prob(t)).toBeCloseTo(p[t], 6);
+    expect(Array.from(row.dist())).toEqual(Array.from(p));
+    expect(logSoftmaxAt(rows, 0, 5, 1)).toBeCloseTo(Math.log(p[1]), 6);
+    // The statistics are what is read, not the logits: row 1's are wrong on purpose.
+    const second = targetRow(rows, 5, 5, greedy, [], stats);
+    expect(second.argmax()).toBe(4);
+    expect(second.prob(1)).toBeCloseTo(Math.exp(3 - 10), 9);
+  });
+
+  it("compute the softmax when sampling, when tokens are banned or without statistics", () => {
+    const banned = targetRow(rows, 5, 5, greedy, [1, 2], stats);
+    expect(banned.argmax()).toBe(4);
+    expect(banned.prob(1)).toBe(0);
+    expect(banned.prob(4)).toBeCloseTo(Math.exp(2) / (1 + Math.exp(1) + Math.exp(2)), 6);
+    const sampled = targetRow(rows, 5, 5, { temperature: 1, topK: 2, topP: 1 }, [], stats);
+    expect(sampled.prob(1) + sampled.prob(2)).toBeCloseTo(1, 6);
+    expect(sampled.argmax()).toBe(1);
+    const plain = targetRow(rows, 5, 5, greedy, []);
+    expect(plain.argmax()).toBe(1);
+    expect(plain.prob(2)).toBeCloseTo(plain.prob(1), 6);
+  });
+});

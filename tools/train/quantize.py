@@ -84,6 +84,8 @@ def main() -> None:
                                               "accuracy_level": args.accuracy_level, "source": source}}
     if args.draft_loop:
         cfg["speclens_graph"]["draft_stop"] = True
+    else:
+        cfg["speclens_graph"]["row_stats"] = True
     with open(os.path.join(args.out, "config.json"), "w") as f:
         json.dump(cfg, f, indent=2)
     with open(path, "rb") as f:
