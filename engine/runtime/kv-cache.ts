@@ -100,16 +100,27 @@ export class KvCache {
   /** Build a new cache from the given source rows and position ranges; disposes this one. */
   private gather(rows: number[], ranges: [number, number][]): KvCache {
     const { kvHeads, headDim } = this.shape;
-    // One row, one KV head, a prefix: the kept positions are the start of each buffer, so views will do
-    // (the draft's rollback every step, without copying its cache).
-    if (this.batch === 1 && rows.length === 1 && rows[0] === 0 && kvHeads === 1 && ranges.length === 1 && ranges[0][0] === 0) {
-      const length = ranges[0][1];
-      const views = this.tensors.map((t) =>
-        new ort.Tensor("float32", (t.data as Float32Array).subarray(0, length * headDim), [1, 1, length, headDim]));
-      this.tensors = [];
-      return new KvCache(this.shape, views, 1, length);
-    }
     const newLength = ranges.reduce((n, [a, b]) => n + (b - a), 0);
+    if (this.batch === 1 && rows.length === 1 && rows[0] === 0) {
+      // One row kept from a one-row cache (every rollback of a chain or a tree): compact each buffer in
+      // place and keep a view of its start. A kept range only ever moves towards the start (its
+      // destination is at most its source, and ends before any later range's source), so copyWithin's
+      // memmove semantics are enough, and nothing is allocated. With one KV head and a prefix nothing moves.
+      const views = this.tensors.map((t) => {
+        const data = t.data as Float32Array;
+        let o = 0;
+        for (let h = 0; h < kvHeads; h++) {
+          const base = h * this.length * headDim;
+          for (const [a, b] of ranges) {
+            if (base + a * headDim !== o) data.copyWithin(o, base + a * headDim, base + b * headDim);
+            o += (b - a) * headDim;
+          }
+        }
+        return new ort.Tensor("float32", data.subarray(0, o), [1, kvHeads, newLength, headDim]);
+      });
+      this.tensors = [];
+      return new KvCache(this.shape, views, 1, newLength);
+    }
     const rowStride = kvHeads * this.length * headDim;
     const tensors = this.tensors.map((t) => {
       const src = t.data as Float32Array;
