@@ -330,6 +330,23 @@ def build(w: dict, cfg: dict, draft_loop: bool, quant: dict | None = None) -> on
     return model
 
 
+def graph_config(draft_loop: bool, **extra) -> dict:
+    """config.json's speclens_graph for a graph of build(): what the engine may use beyond the Optimum interface
+    (other loaders ignore the key). `extra` entries (e.g. quantization) come before the feature flag."""
+    return {"format": "fused", "tree_mask": True, "draft_loop": bool(draft_loop), **extra,
+            ("draft_stop" if draft_loop else "row_stats"): True}
+
+
+def write_config_and_report(folder: str, cfg: dict, model: onnx.ModelProto) -> None:
+    """Write the folder's config.json and print its model.onnx's node count, size and sha256."""
+    with open(os.path.join(folder, "config.json"), "w") as f:
+        json.dump(cfg, f, indent=2)
+    path = os.path.join(folder, "model.onnx")
+    with open(path, "rb") as f:
+        digest = hashlib.sha256(f.read()).hexdigest()
+    print(f"{path}: {len(model.graph.node)} nodes, {os.path.getsize(path) / 1e6:.1f} MB, sha256 {digest}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--src", required=True, help="plain model folder (model.onnx from tools/train/export.py)")
@@ -346,17 +363,8 @@ def main() -> None:
     for name in COPY_FILES:
         if name != "config.json" and os.path.exists(os.path.join(args.src, name)):
             shutil.copyfile(os.path.join(args.src, name), os.path.join(args.out, name))
-    # Tells the engine what the graph can do beyond the Optimum interface (other loaders ignore the key).
-    cfg["speclens_graph"] = {"format": "fused", "tree_mask": True, "draft_loop": bool(args.draft_loop)}
-    if args.draft_loop:
-        cfg["speclens_graph"]["draft_stop"] = True
-    else:
-        cfg["speclens_graph"]["row_stats"] = True
-    with open(os.path.join(args.out, "config.json"), "w") as f:
-        json.dump(cfg, f, indent=2)
-    with open(path, "rb") as f:
-        digest = hashlib.sha256(f.read()).hexdigest()
-    print(f"{path}: {len(model.graph.node)} nodes, {os.path.getsize(path) / 1e6:.1f} MB, sha256 {digest}")
+    cfg["speclens_graph"] = graph_config(args.draft_loop)
+    write_config_and_report(args.out, cfg, model)
 
 
 if __name__ == "__main__":

@@ -8,7 +8,6 @@ Usage: /usr/bin/python3 tools/train/quantize.py --src models/speclens-brown-20m 
 The card (README.md) is written by `npx tsx tools/evaluate-variant.ts --variant OUT`.
 """
 import argparse
-import hashlib
 import json
 import os
 import shutil
@@ -18,7 +17,7 @@ import numpy as np
 import onnx
 
 sys.path.insert(0, os.path.dirname(__file__))
-from export_fused import COPY_FILES, build, read_plain  # noqa: E402
+from export_fused import COPY_FILES, build, graph_config, read_plain, write_config_and_report  # noqa: E402
 
 
 def quantize_weight(w: np.ndarray, name: str, bits: int, block: int, accuracy_level: int) -> dict:
@@ -79,18 +78,9 @@ def main() -> None:
     source = cfg.get("_name_or_path") or os.path.basename(os.path.normpath(args.src))
     name = args.name or os.path.basename(os.path.normpath(args.out))
     cfg["_name_or_path"] = name
-    cfg["speclens_graph"] = {"format": "fused", "tree_mask": True, "draft_loop": bool(args.draft_loop),
-                             "quantization": {"method": "MatMulNBits", "bits": args.bits, "block_size": args.block_size,
-                                              "accuracy_level": args.accuracy_level, "source": source}}
-    if args.draft_loop:
-        cfg["speclens_graph"]["draft_stop"] = True
-    else:
-        cfg["speclens_graph"]["row_stats"] = True
-    with open(os.path.join(args.out, "config.json"), "w") as f:
-        json.dump(cfg, f, indent=2)
-    with open(path, "rb") as f:
-        digest = hashlib.sha256(f.read()).hexdigest()
-    print(f"{path}: {len(model.graph.node)} nodes, {os.path.getsize(path) / 1e6:.1f} MB, sha256 {digest}")
+    cfg["speclens_graph"] = graph_config(args.draft_loop, quantization={
+        "method": "MatMulNBits", "bits": args.bits, "block_size": args.block_size, "accuracy_level": args.accuracy_level, "source": source})
+    write_config_and_report(args.out, cfg, model)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,6 @@ are bit for bit what they were; config.json gains speclens_graph.row_stats. Fres
 Usage: /usr/bin/python3 tools/train/row_stats.py --model models/speclens-brown-20m
 """
 import argparse
-import hashlib
 import json
 import os
 import sys
@@ -14,7 +13,7 @@ import sys
 import onnx
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from export_fused import ROW_STATS_OUTPUTS, Builder, row_stats  # noqa: E402
+from export_fused import ROW_STATS_OUTPUTS, Builder, row_stats, write_config_and_report  # noqa: E402
 
 
 def main() -> None:
@@ -37,15 +36,10 @@ def main() -> None:
     graph.initializer.extend(b.inits)
     graph.output.extend(infos)
     onnx.save(model, path)
-    config_path = os.path.join(args.model, "config.json")
-    with open(config_path) as f:
+    with open(os.path.join(args.model, "config.json")) as f:
         cfg = json.load(f)
     cfg.setdefault("speclens_graph", {})["row_stats"] = True
-    with open(config_path, "w") as f:
-        json.dump(cfg, f, indent=2)
-    with open(path, "rb") as f:
-        digest = hashlib.sha256(f.read()).hexdigest()
-    print(f"{path}: {len(graph.node)} nodes, sha256 {digest}")
+    write_config_and_report(args.model, cfg, model)
 
 
 if __name__ == "__main__":
