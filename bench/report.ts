@@ -63,7 +63,6 @@ export interface Row {
   meanNodes: number;
 }
 
-
 /** Distinct draft tokens in a step's paths (a tree's nodes; shared prefixes count once). */
 function trieNodes(paths: { tokens: number[] }[]): number {
   const seen = new Set<string>();

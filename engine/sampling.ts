@@ -183,7 +183,7 @@ export function rowOfDist(dist: Float32Array): TargetRow {
  * (temperature 0, nothing banned) of a graph with row statistics never walks the vocabulary here: the
  * argmax and log Σ exp come from the graph and a token's probability is exp(logit - lse), so a greedy
  * step runs no softmax in JavaScript (~65-90 us a row otherwise). Every other row computes
- * processedProbs, once, on first use.
+ * processedProbs (verification asks for a row only when it reads it).
  */
 export function targetRow(
   logits: Float32Array, offset: number, vocab: number, params: SamplingParams, banned: readonly number[], stats?: RowStats,
@@ -199,7 +199,5 @@ export function targetRow(
       dist: () => (dist ??= processedProbs(logits, offset, vocab, params, banned)),
     };
   }
-  let row: TargetRow | null = null;
-  const computed = (): TargetRow => (row ??= rowOfDist(processedProbs(logits, offset, vocab, params, banned)));
-  return { argmax: () => computed().argmax(), prob: (token) => computed().prob(token), dist: () => computed().dist() };
+  return rowOfDist(processedProbs(logits, offset, vocab, params, banned));
 }
