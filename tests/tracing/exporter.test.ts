@@ -1,5 +1,5 @@
 import { trace } from "@opentelemetry/api";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { getTrace } from "@/db/queries/traces";
 import { DERIVED_MARKER, STEP_ATTRIBUTES_DERIVED } from "@/db/tracing/derive";
 import { A, ROLLBACK_EVENT, STEP_SPAN_NAME, stepAttributes, traceGeneration } from "@/engine/telemetry";
@@ -60,6 +60,29 @@ describe("SQLite span processor with a real tracer provider", () => {
     expect(root.scope_name).toBe("speclens-engine");
     expect(JSON.parse(root.resource)).toMatchObject({ "service.name": "speclens", "service.version": "test", "host.name": "node-a" });
     expect(fx.processor.stats()).toMatchObject({ exported: 3, dropped: 0, failures: 0, queued: 0 });
+  });
+
+  it("times step spans on the request span's clock when the system clock has drifted from the monotonic one", async () => {
+    fx = startTracingFixture();
+    // The wall clock 5 s ahead of timeOrigin + performance.now(), as a slewed system clock leaves a
+    // long-running server: epoch step times taken from the monotonic clock would start 5 s before
+    // their request span.
+    const realNow = Date.now;
+    const spy = vi.spyOn(Date, "now").mockImplementation(() => realNow() + 5_000);
+    try {
+      await traceFake(fx);
+    } finally {
+      spy.mockRestore();
+    }
+    const rows = rawSpans(fx);
+    const root = rows.find((r) => r.parent_span_id === null)!;
+    const children = rows.filter((r) => r.name === STEP_SPAN_NAME);
+    expect(children).toHaveLength(2);
+    for (const child of children) {
+      expect(child.start_time_ns).toBeGreaterThanOrEqual(root.start_time_ns - 1_000_000n);
+      expect(child.start_time_ns).toBeLessThanOrEqual(child.end_time_ns);
+      expect(child.end_time_ns).toBeLessThanOrEqual(root.end_time_ns + 1_000_000n);
+    }
   });
 
   it("stores each attribute once: raw step spans keep what their steps and tokens rows do not hold", async () => {
