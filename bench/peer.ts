@@ -8,6 +8,10 @@
  * the order rotated. Prints tokens/s, the ratios to transformers.js and to off, and whether every greedy
  * output equals off's (and transformers.js's). With --rounds N the whole interleaved pass runs N times;
  * the main table pools every round, and a second table gives each round's ratios and their median.
+ * Where the next run is on another onnxruntime session or in another process than the last (transformers.js,
+ * SpecLens, the server), it waits --settle-ms (100) untimed first: a session's idle worker spins for ~37 ms
+ * after its run, and transformers.js leaves ~1.5 cores busy for up to ~80 ms after generate, which on 2
+ * cores slowed whichever runner came next (87 ms of the bench process's CPU inside each HTTP off request).
  * Writes bench/results/peer.md (and .json).
  */
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -21,6 +25,8 @@ import { median } from "./stats";
 
 interface Runner {
   label: string;
+  /** The onnxruntime session (or server process) it runs on: --settle-ms pauses where this changes. */
+  session: string;
   /** Token ids generated (exactly maxTokens). */
   run: (prompt: string, maxTokens: number) => Promise<number[]>;
 }
@@ -52,6 +58,7 @@ async function loadTransformersJs(dir: string, sessionOptions: Record<string, un
 function transformersRunner(label: string, model: PreTrainedModel, tokenizer: PreTrainedTokenizer): Runner {
   return {
     label,
+    session: label,
     run: async (prompt, maxTokens) => {
       const inputs = tokenizer(prompt);
       const out = (await model.generate({ ...inputs, max_new_tokens: maxTokens, min_new_tokens: maxTokens, do_sample: false })) as { data: BigInt64Array };
@@ -63,19 +70,23 @@ function transformersRunner(label: string, model: PreTrainedModel, tokenizer: Pr
 function httpRunner(label: string, baseUrl: string, apiKey: string | undefined, overrides: Record<string, unknown>, model: string): Runner {
   return {
     label,
+    session: baseUrl,
     run: async (prompt, maxTokens) => {
       const res = await fetch(`${baseUrl}/v1/completions`, {
         method: "POST",
         headers: { "content-type": "application/json", ...(apiKey ? { authorization: `Bearer ${apiKey}` } : {}) },
-        body: JSON.stringify({ model, prompt, max_tokens: maxTokens, temperature: 0, ignore_eos: true, logprobs: 1, speclens: { overrides } }),
+        body: JSON.stringify({ model, prompt, max_tokens: maxTokens, temperature: 0, ignore_eos: true, speclens: { overrides } }),
       });
       if (!res.ok) throw new Error(`${label}: HTTP ${res.status} ${await res.text()}`);
-      const body = (await res.json()) as { choices: { text: string; logprobs?: { tokens?: string[] } }[] };
+      const body = (await res.json()) as { choices: { text: string }[] };
       // Compared by text: the API returns text; token ids are compared in process.
       return [...Buffer.from(body.choices[0].text)];
     },
   };
 }
+
+/** An untimed pause: see --settle-ms in the header. */
+const settle = (ms: number) => new Promise<void>((done) => setTimeout(done, ms));
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -86,10 +97,13 @@ async function main(): Promise<void> {
       "api-key": { type: "string" },
       target: { type: "string" },
       rounds: { type: "string", default: "1" },
+      "settle-ms": { type: "string", default: "100" },
     },
   });
   const rounds = Number(values.rounds);
   if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds: expected a whole number >= 1, got ${values.rounds}`);
+  const settleMs = Number(values["settle-ms"]);
+  if (!Number.isFinite(settleMs) || settleMs < 0) throw new Error(`--settle-ms: expected a number >= 0, got ${values["settle-ms"]}`);
   const maxTokens = Number(values["max-tokens"]);
   const prompts = heldoutPrompts(Number(values.prompts));
   const targetDir = resolve(values.target ?? process.env.SPECLENS_TARGET_DIR ?? DEFAULT_TARGET_DIR);
@@ -107,6 +121,7 @@ async function main(): Promise<void> {
     transformersRunner("transformers.js (SpecLens's target session settings)", tjsEqual.model, tjsEqual.tokenizer),
     ...SPEC_CONFIGS.map((c): Runner => ({
       label: `SpecLens ${c.label}`,
+      session: "SpecLens",
       run: async (prompt, n) => (await engine.generate(prompt, { temperature: 0, maxTokens: n, ignoreEos: true }, c.config)).tokens.map((t) => t.id),
     })),
   ];
@@ -119,10 +134,13 @@ async function main(): Promise<void> {
   for (const r of runners) await r.run(prompts[0], 8);
   const wall = new Map(runners.map((r) => [r.label, Array.from({ length: rounds }, () => 0)]));
   const outputs = new Map<string, number[][]>(runners.map((r) => [r.label, []]));
+  let lastSession = "";
   for (let round = 0; round < rounds; round++) {
     for (let i = 0; i < prompts.length; i++) {
       for (let j = 0; j < runners.length; j++) {
         const r = runners[(i + j) % runners.length];
+        if (r.session !== lastSession) await settle(settleMs);
+        lastSession = r.session;
         const start = performance.now();
         const ids = await r.run(prompts[i], maxTokens);
         wall.get(r.label)![round] += performance.now() - start;
@@ -161,13 +179,13 @@ async function main(): Promise<void> {
   const out = {
     measuredAt: new Date().toISOString(),
     machine: { cpus: cpus().length, node: process.version, loadBefore, loadAfter: loadavg() },
-    targetDir, sessions, prompts: prompts.length, maxTokens, rounds, rows,
+    targetDir, sessions, prompts: prompts.length, maxTokens, rounds, settleMs, rows,
   };
   const f = (x: number | null, d = 2) => (x === null ? "-" : x.toFixed(d));
   const md = [
     "# SpecLens vs transformers.js on the same target folder (npm run bench:peer)",
     "",
-    `Measured ${out.measuredAt}: ${prompts.length} held-out prompts x ${maxTokens} new tokens${rounds > 1 ? `, ${rounds} rounds` : ""}, greedy, EOS ignored, interleaved; ${out.machine.cpus} CPU cores, Node ${out.machine.node}; load average ${loadBefore.map((x) => x.toFixed(2)).join(" ")} before, ${out.machine.loadAfter.map((x) => x.toFixed(2)).join(" ")} after.`,
+    `Measured ${out.measuredAt}: ${prompts.length} held-out prompts x ${maxTokens} new tokens${rounds > 1 ? `, ${rounds} rounds` : ""}, greedy, EOS ignored, interleaved (${settleMs} ms untimed pause where the session changes); ${out.machine.cpus} CPU cores, Node ${out.machine.node}; load average ${loadBefore.map((x) => x.toFixed(2)).join(" ")} before, ${out.machine.loadAfter.map((x) => x.toFixed(2)).join(" ")} after.`,
     `Target folder ${targetDir}; SpecLens sessions \`${JSON.stringify(sessions)}\`.`,
     "",
     "| runner | tok/s | vs transformers.js (defaults) | vs transformers.js (equal settings) | vs off | same tokens as off | same tokens as transformers.js |",
