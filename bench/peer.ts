@@ -27,6 +27,8 @@ interface Runner {
   label: string;
   /** The onnxruntime session (or server process) it runs on: --settle-ms pauses where this changes. */
   session: string;
+  /** HTTP runners: the generation time the server reports (speclens.timings.total_ms), summed. */
+  serverMs?: { sum: number };
   /** Token ids generated (exactly maxTokens). */
   run: (prompt: string, maxTokens: number) => Promise<number[]>;
 }
@@ -68,9 +70,11 @@ function transformersRunner(label: string, model: PreTrainedModel, tokenizer: Pr
 }
 
 function httpRunner(label: string, baseUrl: string, apiKey: string | undefined, overrides: Record<string, unknown>, model: string): Runner {
+  const serverMs = { sum: 0 };
   return {
     label,
     session: baseUrl,
+    serverMs,
     run: async (prompt, maxTokens) => {
       const res = await fetch(`${baseUrl}/v1/completions`, {
         method: "POST",
@@ -78,7 +82,8 @@ function httpRunner(label: string, baseUrl: string, apiKey: string | undefined, 
         body: JSON.stringify({ model, prompt, max_tokens: maxTokens, temperature: 0, ignore_eos: true, speclens: { overrides } }),
       });
       if (!res.ok) throw new Error(`${label}: HTTP ${res.status} ${await res.text()}`);
-      const body = (await res.json()) as { choices: { text: string }[] };
+      const body = (await res.json()) as { choices: { text: string }[]; speclens: { timings: { total_ms: number } } };
+      serverMs.sum += body.speclens.timings.total_ms;
       // Compared by text: the API returns text; token ids are compared in process.
       return [...Buffer.from(body.choices[0].text)];
     },
@@ -132,6 +137,7 @@ async function main(): Promise<void> {
 
   // Warm-up: every runner once. Then `rounds` passes over the prompts, each interleaved and rotated.
   for (const r of runners) await r.run(prompts[0], 8);
+  for (const r of runners) if (r.serverMs) r.serverMs.sum = 0;
   const wall = new Map(runners.map((r) => [r.label, Array.from({ length: rounds }, () => 0)]));
   const outputs = new Map<string, number[][]>(runners.map((r) => [r.label, []]));
   let lastSession = "";
@@ -172,6 +178,8 @@ async function main(): Promise<void> {
       vsOff: isPeer ? null : tps(r.label) / tps(offLabel),
       sameAsOff: isPeer ? null : same(r.label, offLabel),
       sameAsTransformersJs: http ? null : same(r.label, ref),
+      // What a request spent outside the engine's generation: Next.js, the handler, the trace write, the client.
+      httpOverheadMsPerRequest: r.serverMs ? (sum(wall.get(r.label)!) - r.serverMs.sum) / runs : null,
       perRound: { vsTransformersJs: perRoundVsTjs, vsOff: perRoundVsOff },
       medianOfRounds: { vsTransformersJs: median(perRoundVsTjs), vsOff: perRoundVsOff ? median(perRoundVsOff) : null },
     };
@@ -193,6 +201,10 @@ async function main(): Promise<void> {
     ...rows.map((r) => `| ${r.label} | ${f(r.tokensPerSecond, 1)} | ${f(r.vsTransformersJs)}x | ${f(r.vsTransformersJsEqualSettings)}x | ${r.vsOff === null ? "-" : `${f(r.vsOff)}x`} | ${r.sameAsOff === null ? "-" : `${r.sameAsOff}/${runs}`} | ${r.sameAsTransformersJs === null ? "-" : `${r.sameAsTransformersJs}/${runs}`} |`),
     "",
     "HTTP rows compare output text (bytes) with HTTP off; in-process rows compare token ids.",
+    ...(values.http ? [
+      "",
+      `Over HTTP, ms a request outside the generation (the client's time minus the server's \`speclens.timings.total_ms\`): ${rows.filter((r) => r.httpOverheadMsPerRequest !== null).map((r) => `${r.label.replace(/^HTTP /, "")} ${f(r.httpOverheadMsPerRequest, 1)}`).join(", ")}.`,
+    ] : []),
     "",
     ...(rounds > 1 ? [
       "Each round on its own (ratio to transformers.js with its defaults / to off in the same round): this host's speed drifts, so one round's ratio moves by 10-20%.",
