@@ -27,10 +27,8 @@ interface Runner {
   label: string;
   /** The onnxruntime session (or server process) it runs on: --settle-ms pauses where this changes. */
   session: string;
-  /** HTTP runners: the generation time the server reports (speclens.timings.total_ms), summed. */
-  serverMs?: { sum: number };
-  /** Token ids generated (exactly maxTokens). */
-  run: (prompt: string, maxTokens: number) => Promise<number[]>;
+  /** Token ids generated (exactly maxTokens); HTTP runners add the generation time the server reports. */
+  run: (prompt: string, maxTokens: number) => Promise<{ ids: number[]; serverMs?: number }>;
 }
 
 const SPEC_CONFIGS: { label: string; config: SpecConfigInput; wire: Record<string, unknown> }[] = [
@@ -64,17 +62,15 @@ function transformersRunner(label: string, model: PreTrainedModel, tokenizer: Pr
     run: async (prompt, maxTokens) => {
       const inputs = tokenizer(prompt);
       const out = (await model.generate({ ...inputs, max_new_tokens: maxTokens, min_new_tokens: maxTokens, do_sample: false })) as { data: BigInt64Array };
-      return Array.from(out.data).slice(inputs.input_ids.dims[1]).map(Number);
+      return { ids: Array.from(out.data).slice(inputs.input_ids.dims[1]).map(Number) };
     },
   };
 }
 
 function httpRunner(label: string, baseUrl: string, apiKey: string | undefined, overrides: Record<string, unknown>, model: string): Runner {
-  const serverMs = { sum: 0 };
   return {
     label,
     session: baseUrl,
-    serverMs,
     run: async (prompt, maxTokens) => {
       const res = await fetch(`${baseUrl}/v1/completions`, {
         method: "POST",
@@ -83,9 +79,8 @@ function httpRunner(label: string, baseUrl: string, apiKey: string | undefined, 
       });
       if (!res.ok) throw new Error(`${label}: HTTP ${res.status} ${await res.text()}`);
       const body = (await res.json()) as { choices: { text: string }[]; speclens: { timings: { total_ms: number } } };
-      serverMs.sum += body.speclens.timings.total_ms;
       // Compared by text: the API returns text; token ids are compared in process.
-      return [...Buffer.from(body.choices[0].text)];
+      return { ids: [...Buffer.from(body.choices[0].text)], serverMs: body.speclens.timings.total_ms };
     },
   };
 }
@@ -127,7 +122,7 @@ async function main(): Promise<void> {
     ...SPEC_CONFIGS.map((c): Runner => ({
       label: `SpecLens ${c.label}`,
       session: "SpecLens",
-      run: async (prompt, n) => (await engine.generate(prompt, { temperature: 0, maxTokens: n, ignoreEos: true }, c.config)).tokens.map((t) => t.id),
+      run: async (prompt, n) => ({ ids: (await engine.generate(prompt, { temperature: 0, maxTokens: n, ignoreEos: true }, c.config)).tokens.map((t) => t.id) }),
     })),
   ];
   if (values.http) {
@@ -137,8 +132,9 @@ async function main(): Promise<void> {
 
   // Warm-up: every runner once. Then `rounds` passes over the prompts, each interleaved and rotated.
   for (const r of runners) await r.run(prompts[0], 8);
-  for (const r of runners) if (r.serverMs) r.serverMs.sum = 0;
   const wall = new Map(runners.map((r) => [r.label, Array.from({ length: rounds }, () => 0)]));
+  // HTTP runners: the server's own generation time, summed over the timed runs.
+  const serverMs = new Map<string, number>();
   const outputs = new Map<string, number[][]>(runners.map((r) => [r.label, []]));
   let lastSession = "";
   for (let round = 0; round < rounds; round++) {
@@ -148,8 +144,9 @@ async function main(): Promise<void> {
         if (r.session !== lastSession) await settle(settleMs);
         lastSession = r.session;
         const start = performance.now();
-        const ids = await r.run(prompts[i], maxTokens);
+        const { ids, serverMs: ms } = await r.run(prompts[i], maxTokens);
         wall.get(r.label)![round] += performance.now() - start;
+        if (ms !== undefined) serverMs.set(r.label, (serverMs.get(r.label) ?? 0) + ms);
         outputs.get(r.label)![round * prompts.length + i] = ids;
       }
       process.stderr.write(`\rround ${round + 1}/${rounds}, prompt ${i + 1}/${prompts.length}`);
@@ -179,7 +176,7 @@ async function main(): Promise<void> {
       sameAsOff: isPeer ? null : same(r.label, offLabel),
       sameAsTransformersJs: http ? null : same(r.label, ref),
       // What a request spent outside the engine's generation: Next.js, the handler, the trace write, the client.
-      httpOverheadMsPerRequest: r.serverMs ? (sum(wall.get(r.label)!) - r.serverMs.sum) / runs : null,
+      httpOverheadMsPerRequest: serverMs.has(r.label) ? (sum(wall.get(r.label)!) - serverMs.get(r.label)!) / runs : null,
       perRound: { vsTransformersJs: perRoundVsTjs, vsOff: perRoundVsOff },
       medianOfRounds: { vsTransformersJs: median(perRoundVsTjs), vsOff: perRoundVsOff ? median(perRoundVsOff) : null },
     };
