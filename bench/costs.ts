@@ -16,7 +16,7 @@
  * Read backwards, the same costs give the tokens a step must emit for a wanted speedup (tokensNeeded).
  */
 import type { CausalLM, KvCache, SpecEngine } from "../engine";
-import { mean } from "./stats";
+import { mean, sum } from "./stats";
 
 export interface CostCurve {
   past: number;
@@ -136,7 +136,7 @@ export async function measureCosts(engine: SpecEngine, maxPositions = 9, maxK = 
 
 /** Expected tokens per step from per-position acceptance a_i (P(accepted through i | drafted i)). */
 export function expectedTokensPerStep(perPosition: number[]): number {
-  return 1 + perPosition.reduce((a, b) => a + b, 0);
+  return 1 + sum(perPosition);
 }
 
 export interface BoundInput {

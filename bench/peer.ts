@@ -21,7 +21,7 @@ import { parseArgs } from "node:util";
 import { AutoModelForCausalLM, AutoTokenizer, env, type PreTrainedModel, type PreTrainedTokenizer } from "@huggingface/transformers";
 import { DEFAULT_TARGET_DIR, SpecEngine, type SpecConfigInput } from "../engine";
 import { heldoutPrompts } from "../tests/support/models";
-import { median } from "./stats";
+import { median, sum } from "./stats";
 
 interface Runner {
   label: string;
@@ -155,7 +155,6 @@ async function main(): Promise<void> {
   process.stderr.write("\n");
 
   const runs = prompts.length * rounds;
-  const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
   const tps = (label: string) => (runs * maxTokens * 1000) / sum(wall.get(label)!);
   const tpsIn = (label: string, round: number) => (prompts.length * maxTokens * 1000) / wall.get(label)![round];
   const ref = "transformers.js (its defaults)";

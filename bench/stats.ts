@@ -1,8 +1,13 @@
 /** The few statistics the benches share. */
 
+/** The sum of xs. */
+export function sum(xs: number[]): number {
+  return xs.reduce((a, b) => a + b, 0);
+}
+
 /** The arithmetic mean (0 for an empty list). */
 export function mean(xs: number[]): number {
-  return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0;
+  return xs.length ? sum(xs) / xs.length : 0;
 }
 
 /** The middle value of xs (the mean of the two middle ones for an even count). */

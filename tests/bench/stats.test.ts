@@ -1,7 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { mean, median, percentile } from "../../bench/stats";
+import { mean, median, percentile, sum } from "../../bench/stats";
 
 describe("bench statistics", () => {
+  it("sum adds, and is 0 for nothing", () => {
+    expect(sum([1, 2, 6])).toBe(9);
+    expect(sum([])).toBe(0);
+  });
+
   it("mean averages, and is 0 for nothing", () => {
     expect(mean([1, 2, 6])).toBe(3);
     expect(mean([])).toBe(0);
