@@ -24,7 +24,7 @@ interface Training {
   /** Tokens of the target's own generations the draft was distilled on (0 for the target). */
   gen_tokens: number;
   /** Draft runs trained in several resumed phases (tools/train/retrain.sh), in order. */
-  phases?: { phase: number; minutes: number; lr: number; gen_frac: number; gen_tokens: number; seed: number; until_step?: number }[];
+  phases?: { phase: number; minutes: number; lr: number; gen_frac: number; gen_tokens: number; seed: number; until_step?: number; labelled?: boolean }[];
   /** Every periodic evaluation of the run. */
   log: { step: number; tokens: number; heldout_loss: number }[];
 }
@@ -44,8 +44,14 @@ function draftPhases(training: Training): string {
     return ` (${tokens(training.gen_tokens)} tokens, ${pct(Number(training.args.gen_frac))} of steps on them)`;
   }
   const parts = training.phases.map((p) =>
-    `${p.phase}) ${p.minutes} min at lr ${p.lr}, ${pct(p.gen_frac)} of steps on ${tokens(p.gen_tokens)} generated tokens${p.until_step ? `, to step ${p.until_step}` : ""}`);
+    `${p.phase}) ${p.minutes} min at lr ${p.lr}, ${pct(p.gen_frac)} of steps on ${tokens(p.gen_tokens)} generated tokens${p.labelled ? " from precomputed top-64 target labels (distill_labelled.py)" : ""}${p.until_step ? `, to step ${p.until_step}` : ""}`);
   return ` (${training.phases.length} phases, each resumed from the last, tools/train/retrain.sh: ${parts.join("; ")})`;
+}
+
+/** Why the exported checkpoint is the one it is: the lowest held-out loss, or (distill_labelled.py) the best greedy agreement. */
+function exportedBy(training: Training): string {
+  const lowest = Math.min(...training.log.map((r) => r.heldout_loss));
+  return training.heldout_loss <= lowest + 1e-9 ? " (the lowest)" : " (kept for its greedy agreement with the target, not for this loss)";
 }
 
 function card(dir: string, role: "target" | "draft", training: Training, ppl: number, evalData: Record<string, unknown>): string {
@@ -76,7 +82,7 @@ per pass. ${role === "draft" ? "As a draft, quantisation changes only what it pr
 | training | ${trainedHow} |
 | training tokens | ${training.tokens.toLocaleString("en-US")} (${training.step} steps of ${training.args.batch} x ${training.args.seq} tokens, seed ${training.seed}) |
 | training time | ${(training.elapsed_s / 60).toFixed(0)} min on 2 CPU cores |
-| held-out loss during training (tokens seen: loss) | ${curve(training.log)}; the exported checkpoint is the best, ${training.heldout_loss.toFixed(3)} |
+| held-out loss during training (tokens seen: loss) | ${curve(training.log)}; the exported checkpoint's: ${training.heldout_loss.toFixed(3)}${exportedBy(training)} |
 | held-out perplexity | ${ppl.toFixed(2)} (whole held-out split, ${BLOCK}-token blocks) |
 | draft greedy acceptance vs target, k=4 | ${acc.rate.toFixed(3)} (mean acceptance length ${acc.meanAcceptanceLength.toFixed(2)}; per position ${acc.perPosition.map((p) => p.toFixed(2)).join(", ")}; ${acc.prompts} held-out prompts x ${acc.newTokens} new tokens) |
 | model_id sha256 (over model.onnx, tokenizer.json, config.json) | \`${sha}\` |${modelOnnxSha256 ? `
