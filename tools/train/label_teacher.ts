@@ -62,7 +62,7 @@ async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const maxAt = args.indexOf("--max-tokens");
   const maxTokens = maxAt >= 0 ? Number(args[maxAt + 1]) : Infinity;
-  const [src, out] = args.filter((_, i) => i !== maxAt && i !== maxAt + 1);
+  const [src, out] = maxAt >= 0 ? args.filter((_, i) => i !== maxAt && i !== maxAt + 1) : args;
   if (!src || !out) throw new Error("usage: label_teacher.ts <stream.bin> <out-prefix> [--max-tokens N]");
   const raw = readFileSync(src);
   const all = new Uint16Array(raw.buffer, raw.byteOffset, raw.byteLength / 2);
