@@ -35,7 +35,7 @@ export { Detokenizer, type Decoder, type StopHit } from "./detokenizer";
 export { stepCounts } from "./stats";
 export type { CausalLM, RuntimeOptions, SessionRuntime, GraphFeatures, DraftLoopResult } from "./runtime/causal-lm";
 export type { KvCache } from "./runtime/kv-cache";
-export { argmax } from "./sampling";
+export { argmax, topLogSoftmax } from "./sampling";
 export { ChatTemplate, DEFAULT_CHAT_STOP, DEFAULT_CHAT_TEMPLATE, type ChatMessageText } from "./chat";
 export { TextTokenizer } from "./tokenizer";
 export { ALERT_RULE_NAMES, DEFAULT_ALERT_RULES, alertRulesOf, alertRulesSchema, alertWebhookFields, webhookUrlSchema, type AlertRuleName, type AlertRules } from "./alert-rules";

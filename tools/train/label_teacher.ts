@@ -16,7 +16,7 @@
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { DEFAULT_TARGET_DIR, loadCausalLM } from "../../engine";
+import { DEFAULT_TARGET_DIR, loadCausalLM, topLogSoftmax } from "../../engine";
 
 export const LABEL_TOP_K = 64;
 export const LABEL_SEQ = 512;
@@ -29,32 +29,12 @@ const ROWS_PER_PASS = 4;
 export function topKProbabilities(
   logits: Float32Array, offset: number, vocab: number, k: number, ids: Uint16Array, probs: Float32Array, at: number,
 ): number {
-  let max = -Infinity;
-  for (let v = 0; v < vocab; v++) if (logits[offset + v] > max) max = logits[offset + v];
-  let sum = 0;
-  for (let v = 0; v < vocab; v++) sum += Math.exp(logits[offset + v] - max);
-  const lse = max + Math.log(sum);
-  const topV = new Float32Array(k).fill(-Infinity);
-  const topI = new Int32Array(k);
-  let filled = 0;
-  for (let v = 0; v < vocab; v++) {
-    const x = logits[offset + v];
-    if (filled === k && x <= topV[k - 1]) continue;
-    let j = filled < k ? filled++ : k - 1;
-    while (j > 0 && topV[j - 1] < x) {
-      topV[j] = topV[j - 1];
-      topI[j] = topI[j - 1];
-      j--;
-    }
-    topV[j] = x;
-    topI[j] = v;
-  }
   let mass = 0;
-  for (let i = 0; i < k; i++) {
-    ids[at + i] = topI[i];
-    probs[at + i] = Math.exp(topV[i] - lse);
+  topLogSoftmax(logits, offset, vocab, k).forEach(({ id, logprob }, i) => {
+    ids[at + i] = id;
+    probs[at + i] = Math.exp(logprob);
     mass += probs[at + i];
-  }
+  });
   return mass;
 }
 
