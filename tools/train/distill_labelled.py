@@ -16,7 +16,6 @@ best.pt (the metric speculation pays for; held-out perplexity is logged alongsid
 """
 import argparse
 import json
-import math
 import os
 import sys
 import time
@@ -27,7 +26,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(__file__))
 from model import LlamaLM, ModelConfig  # noqa: E402
-from train import heldout_loss, load_tokens  # noqa: E402
+from train import heldout_loss, learning_rate, load_tokens  # noqa: E402
 
 SEQ, TOP_K = 512, 64  # label_teacher.ts LABEL_SEQ, LABEL_TOP_K
 SKIP = 64  # agreement ignores each block's first positions, whose context is shorter than at inference
@@ -129,7 +128,7 @@ def main() -> None:
         progress = min((time.time() - start) / budget, 1.0)
         if progress >= 1.0:
             break
-        lr = args.lr * min(1.0, (step - start_step + 1) / warmup) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
+        lr = learning_rate(args.lr, step - start_step, progress, warmup)
         for g in opt.param_groups:
             g["lr"] = lr
         tokens, ids, probs = batch()

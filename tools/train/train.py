@@ -41,6 +41,12 @@ def batches(tokens: torch.Tensor, batch: int, seq: int, gen: torch.Generator):
         yield torch.stack([tokens[s:s + seq + 1] for s in starts.tolist()])
 
 
+def learning_rate(peak: float, steps_done: int, progress: float, warmup: int) -> float:
+    """Linear warm-up over the run's first `warmup` steps, then cosine decay to a tenth of `peak` over the
+    elapsed share of the wall-clock budget (`progress`, 0..1)."""
+    return peak * min(1.0, (steps_done + 1) / warmup) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
+
+
 @torch.no_grad()
 def heldout_loss(model: LlamaLM, tokens: torch.Tensor, seq: int, max_blocks: int) -> float:
     model.eval()
@@ -143,7 +149,7 @@ def main() -> None:
         progress = min((time.time() - start) / budget_s, 1.0)
         if progress >= 1.0:
             break
-        lr = args.lr * min(1.0, (step - start_step + 1) / warmup) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
+        lr = learning_rate(args.lr, step - start_step, progress, warmup)
         for g in opt.param_groups:
             g["lr"] = lr
         source = 1 if len(sources) > 1 and torch.rand(1, generator=gen).item() < args.gen_frac else 0
