@@ -24,7 +24,7 @@ interface Training {
   /** Tokens of the target's own generations the draft was distilled on (0 for the target). */
   gen_tokens: number;
   /** Draft runs trained in several resumed phases (tools/train/retrain.sh), in order. */
-  phases?: { phase: number; minutes: number; lr: number; gen_frac: number; gen_tokens: number; seed: number; until_step?: number; labelled?: boolean }[];
+  phases?: { phase: number; minutes: number; lr: number; gen_frac: number; gen_tokens: number; seed: number; until_step?: number; labelled?: boolean; online?: boolean; batch?: number }[];
   /** Every periodic evaluation of the run. */
   log: { step: number; tokens: number; heldout_loss: number }[];
 }
@@ -44,11 +44,18 @@ function draftPhases(training: Training): string {
     return ` (${tokens(training.gen_tokens)} tokens, ${pct(Number(training.args.gen_frac))} of steps on them)`;
   }
   const parts = training.phases.map((p) =>
-    `${p.phase}) ${p.minutes} min at lr ${p.lr}, ${pct(p.gen_frac)} of steps on ${tokens(p.gen_tokens)} generated tokens${p.labelled ? " from precomputed top-64 target labels (distill_labelled.py)" : ""}${p.until_step ? `, to step ${p.until_step}` : ""}`);
+    `${p.phase}) ${p.minutes} min at lr ${p.lr}, ${pct(p.gen_frac)} of steps on ${tokens(p.gen_tokens)} generated tokens${phaseSource(p)}${p.until_step ? `, to step ${p.until_step}` : ""}`);
   return ` (${training.phases.length} phases, each resumed from the last, tools/train/retrain.sh: ${parts.join("; ")})`;
 }
 
-/** Why the exported checkpoint is the one it is: the lowest held-out loss, or (distill_labelled.py) the best greedy agreement. */
+/** Where a phase's teacher signal came from, when not train.py's target in the loop on a CPU. */
+function phaseSource(p: NonNullable<Training["phases"]>[number]): string {
+  if (p.labelled) return " from precomputed top-64 target labels (distill_labelled.py)";
+  if (p.online) return `, generated afresh on a GPU while training, full target distribution, ${p.batch} x 512-token blocks a step (distill_online.py)`;
+  return "";
+}
+
+/** Why the exported checkpoint is the one it is: the lowest held-out loss, or (distill_labelled.py, distill_online.py) the best greedy agreement. */
 function exportedBy(training: Training): string {
   const lowest = Math.min(...training.log.map((r) => r.heldout_loss));
   return training.heldout_loss <= lowest + 1e-9 ? " (the lowest)" : " (kept for its greedy agreement with the target, not for this loss)";

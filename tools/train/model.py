@@ -135,7 +135,7 @@ class LlamaLM(nn.Module):
         key_pos = torch.arange(total, device=input_ids.device)
         query_pos = torch.arange(seq, device=input_ids.device) + past_len
         allowed = (key_pos[None, :] <= query_pos[:, None])[None, None, :, :] & attention_mask[:, None, None, :].bool()
-        mask = torch.zeros(allowed.shape, dtype=x.dtype).masked_fill(~allowed, -1e9)
+        mask = torch.zeros(allowed.shape, dtype=x.dtype, device=x.device).masked_fill(~allowed, -1e9)
         presents = []
         for i, layer in enumerate(self.layers):
             pk, pv = past[i] if past is not None else (None, None)
@@ -148,7 +148,7 @@ class LlamaLM(nn.Module):
         """Next-token cross-entropy over a [batch, seq+1] block of token ids."""
         inp, tgt = tokens[:, :-1], tokens[:, 1:]
         b, s = inp.shape
-        mask = torch.ones(b, s, dtype=torch.long)
-        pos = torch.arange(s)[None, :].expand(b, s)
+        mask = torch.ones(b, s, dtype=torch.long, device=tokens.device)
+        pos = torch.arange(s, device=tokens.device)[None, :].expand(b, s)
         logits, _ = self.forward(inp, mask, pos)
         return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), tgt.reshape(-1))
