@@ -25,12 +25,13 @@ function maxAbsDiff(a: Float32Array, aOffset: number, b: Float32Array, bOffset: 
   return d;
 }
 
-/** Mean next-token cross-entropy (nats) over `ids` in one full-sequence pass. */
-async function crossEntropy(model: CausalLM, ids: number[]): Promise<number> {
+/** Mean next-token cross-entropy (nats) over `ids` in one full-sequence pass, and the model's greedy choice at every position. */
+async function score(model: CausalLM, ids: number[]): Promise<{ crossEntropy: number; choices: number[] }> {
   const { out, cache } = await model.forward([ids], model.emptyCache(), 0);
   cache.dispose();
   const V = model.vocabSize;
   let total = 0;
+  const choices: number[] = [];
   for (let pos = 0; pos < ids.length - 1; pos++) {
     const o = pos * V;
     let max = -Infinity;
@@ -38,8 +39,9 @@ async function crossEntropy(model: CausalLM, ids: number[]): Promise<number> {
     let sum = 0;
     for (let v = 0; v < V; v++) sum += Math.exp(out.logits[o + v] - max);
     total += Math.log(sum) + max - out.logits[o + ids[pos + 1]];
+    choices.push(argmax(out.logits.subarray(o, o + V)));
   }
-  return total / (ids.length - 1);
+  return { crossEntropy: total / (ids.length - 1), choices };
 }
 
 describe("the shipped model pair", () => {
@@ -101,16 +103,27 @@ describe("the shipped model pair", () => {
     fresh.cache.dispose();
   });
 
-  it("the target's held-out perplexity is lower than the draft's", async () => {
+  // The distilled draft's perplexity on human text is no longer above the target's (67.9 against 71.2 on the
+  // whole held-out split since its GPU phase), so what this checks is that both are trained language models
+  // (a uniform guess scores 4,096, a unigram model of this corpus several hundred) and that the draft predicts
+  // the target's greedy choice on most positions, which is what speculation pays for.
+  it("both models are trained on the corpus, and the draft predicts the target's greedy choice on most held-out positions", async () => {
     const docs = heldoutDocs().slice(0, 4);
     let targetCe = 0;
     let draftCe = 0;
+    let agree = 0;
+    let positions = 0;
     for (const doc of docs) {
       const ids = tokenizer.encode(doc.text).slice(0, 256);
-      targetCe += await crossEntropy(target, ids);
-      draftCe += await crossEntropy(draft, ids);
+      const [t, d] = [await score(target, ids), await score(draft, ids)];
+      targetCe += t.crossEntropy;
+      draftCe += d.crossEntropy;
+      agree += t.choices.filter((c, i) => c === d.choices[i]).length;
+      positions += t.choices.length;
     }
-    expect(Math.exp(targetCe / docs.length)).toBeLessThan(Math.exp(draftCe / docs.length));
+    expect(Math.exp(targetCe / docs.length)).toBeLessThan(150);
+    expect(Math.exp(draftCe / docs.length)).toBeLessThan(150);
+    expect(agree / positions).toBeGreaterThan(0.6);
   });
 
   it("the tokenizer round-trips held-out text", () => {

@@ -33,7 +33,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(__file__))
 from model import LlamaLM, ModelConfig  # noqa: E402
-from train import learning_rate, load_tokens  # noqa: E402
+from train import kl_ce_loss, learning_rate, load_tokens  # noqa: E402
 
 SEQ = 512  # block length, as distill_labelled.py
 SKIP = 64  # agreement ignores each block's first positions, as distill_labelled.py
@@ -125,10 +125,7 @@ class Student:
         for g in self.opt.param_groups:
             g["lr"] = lr
         logits, _ = self.model(blocks[:, :-1], *full_inputs(blocks.shape[0], SEQ, blocks.device))
-        s_logp = F.log_softmax(logits, -1)
-        kl = (t_logp.exp() * (t_logp - s_logp)).sum(-1).mean()
-        ce = F.nll_loss(s_logp.reshape(-1, s_logp.shape[-1]), blocks[:, 1:].reshape(-1))
-        loss = self.args.alpha * kl + (1 - self.args.alpha) * ce
+        loss = kl_ce_loss(logits, t_logp, blocks[:, 1:], self.args.alpha)
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(self.model.parameters(), 1.0)
@@ -207,7 +204,7 @@ def train(args) -> None:
         evaluate(s, 0, 0.0, float("nan"), 0.0, 0, 0)
     step, tokens, gen_tokens, gen_s, next_round = 0, 0, 0, 0.0, 0
     start, budget = time.time(), args.minutes * 60
-    last_eval = start
+    last_eval, evaluated = start, 0
     pool, lr, losses = None, 0.0, [float("nan")] * len(students)
     while True:
         elapsed = time.time() - start
@@ -234,9 +231,10 @@ def train(args) -> None:
             print(f"step {step}: {tokens / elapsed:,.0f} training tokens/s, generation {gen_s / elapsed:.0%} of the time", flush=True)
             for s, loss in zip(students, losses):
                 evaluate(s, step, lr, loss, elapsed, tokens, gen_tokens)
-            last_eval = time.time()
-    for s, loss in zip(students, losses):
-        evaluate(s, step, lr, loss, time.time() - start, tokens, gen_tokens)
+            last_eval, evaluated = time.time(), step
+    if evaluated != step:
+        for s, loss in zip(students, losses):
+            evaluate(s, step, lr, loss, time.time() - start, tokens, gen_tokens)
     print(f"done: {step} steps, {tokens:,} tokens ({gen_tokens:,} generated), best agreement "
           f"{ {s.name: s.best for s in students} }", flush=True)
 

@@ -69,9 +69,13 @@ def distill_loss(student: LlamaLM, teacher: LlamaLM, block: torch.Tensor, alpha:
     with torch.no_grad():
         t_logits, _ = teacher(inp, mask, pos)
     s_logits, _ = student(inp, mask, pos)
+    return kl_ce_loss(s_logits, F.log_softmax(t_logits, -1), tgt, alpha)
+
+
+def kl_ce_loss(s_logits: torch.Tensor, t_logp: torch.Tensor, tgt: torch.Tensor, alpha: float) -> torch.Tensor:
+    """distill_loss's loss from the student's logits and the teacher's log-probabilities, [batch, seq, vocab] each."""
     v = s_logits.shape[-1]
-    kl = F.kl_div(F.log_softmax(s_logits, -1).reshape(-1, v), F.log_softmax(t_logits, -1).reshape(-1, v),
-                  log_target=True, reduction="batchmean")
+    kl = F.kl_div(F.log_softmax(s_logits, -1).reshape(-1, v), t_logp.reshape(-1, v), log_target=True, reduction="batchmean")
     ce = F.cross_entropy(s_logits.reshape(-1, v), tgt.reshape(-1))
     return alpha * kl + (1 - alpha) * ce
 
