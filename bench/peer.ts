@@ -36,9 +36,9 @@ const SPEC_CONFIGS: { label: string; config: SpecConfigInput; wire: Record<strin
   { label: "draft-model k=4", config: { proposer: "draft-model", kMax: 4 }, wire: { proposer: "draft-model", k_max: 4 } },
   { label: "draft-model k=6", config: { proposer: "draft-model", kMax: 6 }, wire: { proposer: "draft-model", k_max: 6 } },
   {
-    label: "draft-model k<=10 floor 0.5",
-    config: { proposer: "draft-model", kMax: 10, draftAcceptFloor: 0.5 },
-    wire: { proposer: "draft-model", k_max: 10, draft_accept_floor: 0.5 },
+    label: "draft-model k<=12 floor 0.5",
+    config: { proposer: "draft-model", kMax: 12, draftAcceptFloor: 0.5 },
+    wire: { proposer: "draft-model", k_max: 12, draft_accept_floor: 0.5 },
   },
   { label: "tree 2x4", config: { proposer: "tree", kMax: 4, tree: { width: 2, depth: 4, branchMinProb: 0.3 } }, wire: { proposer: "tree", k_max: 4, tree: { width: 2, depth: 4, branch_min_prob: 0.3 } } },
   { label: "ngram", config: { proposer: "ngram", kMax: 6 }, wire: { proposer: "ngram", k_max: 6 } },

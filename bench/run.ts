@@ -33,7 +33,7 @@ export const CONFIGS: BenchConfig[] = [
   { label: "draft-model k=4", config: { proposer: "draft-model", kMax: 4 }, params: GREEDY, baseline: "off" },
   { label: "draft-model k=6", config: { proposer: "draft-model", kMax: 6 }, params: GREEDY, baseline: "off" },
   { label: "draft-model k=8", config: { proposer: "draft-model", kMax: 8 }, params: GREEDY, baseline: "off" },
-  { label: "draft-model k<=10 floor 0.5", config: { proposer: "draft-model", kMax: 10, draftAcceptFloor: 0.5 }, params: GREEDY, baseline: "off" },
+  { label: "draft-model k<=12 floor 0.5", config: { proposer: "draft-model", kMax: 12, draftAcceptFloor: 0.5 }, params: GREEDY, baseline: "off" },
   { label: "draft-model adaptive k<=6", config: { proposer: "draft-model", kMax: 6, adaptiveK: true, draftConfidence: 0.25 }, params: GREEDY, baseline: "off" },
   { label: "draft-model window 4+32", config: { proposer: "draft-model", kMax: 4, draftWindow: { sink: 4, recent: 32 } }, params: GREEDY, baseline: "off" },
   { label: "tree 2x4", config: { proposer: "tree", kMax: 4, tree: { width: 2, depth: 4, branchMinProb: 0.3 } }, params: GREEDY, baseline: "off" },
@@ -105,7 +105,9 @@ async function main(): Promise<void> {
   const loadBefore = loadavg();
   // --threads N sets both sessions (the engine's per-model defaults otherwise).
   const engine = await SpecEngine.load(values.threads ? { threads: Number(values.threads) } : {});
-  const costs = await measureCosts(engine, 11, 10, Number(values["cost-runs"]));
+  // The curve spans every configuration's longest step: k_max draft tokens, k_max + 1 verified positions.
+  const maxK = Math.max(...configs.map((c) => c.config.kMax ?? 1));
+  const costs = await measureCosts(engine, maxK + 1, maxK, Number(values["cost-runs"]));
   process.stderr.write(costsMarkdown(costs));
   const workloads: Workload[] = [inDomain(count, maxTokens), repetition(count, maxTokens)];
 
