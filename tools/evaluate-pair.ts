@@ -67,13 +67,15 @@ function card(dir: string, role: "target" | "draft", training: Training, ppl: nu
   const acc = evalData.acceptance as { rate: number; meanAcceptanceLength: number; perPosition: number[]; prompts: number; newTokens: number };
   const name = c._name_or_path as string;
   const quantised = c.speclens_graph?.quantization as { bits: number; source: string } | undefined;
+  // Phases run by distill_online.py ran on a GPU for their wall-clock budget; the rest of elapsed_s is CPU time.
+  const gpuMinutes = (training.phases ?? []).filter((p) => p.online).reduce((n, p) => n + p.minutes, 0);
   const trainedHow = role === "target"
     ? "next-token cross-entropy on the training split"
     : `distillation from speclens-brown-20m: ${training.args.alpha} x KL(target || draft) over the full next-token distribution + ${(1 - Number(training.args.alpha)).toFixed(1)} x cross-entropy, on the training split and on the target's own greedy continuations of training-split prompts${draftPhases(training)}`;
   return `# ${name}
 
 The ${role === "target" ? "target" : "draft"} model of SpecLens's embedded speculative-decoding pair. Trained from scratch
-on CPU; a small research model, not a general-purpose assistant.${quantised ? `
+on CPU${gpuMinutes ? ", its last distillation phase on one GPU" : ""}; a small research model, not a general-purpose assistant.${quantised ? `
 
 The ${quantised.bits}-bit weight-quantised form of ${quantised.source} (tools/train/quantize.py): same training, cheaper
 per pass. ${role === "draft" ? "As a draft, quantisation changes only what it proposes, never what the engine emits: every draft token is verified by the target (greedy outputs stay identical to off)." : ""}` : ""}
@@ -87,8 +89,8 @@ per pass. ${role === "draft" ? "As a draft, quantisation changes only what it pr
 | context (max positions) | ${c.max_position_embeddings} |
 | parameters | ${training.parameters.toLocaleString("en-US")} |
 | training | ${trainedHow} |
-| training tokens | ${training.tokens.toLocaleString("en-US")} (${training.step} steps of ${training.args.batch} x ${training.args.seq} tokens, seed ${training.seed}) |
-| training time | ${(training.elapsed_s / 60).toFixed(0)} min on 2 CPU cores |
+| training tokens | ${training.tokens.toLocaleString("en-US")} (${training.step} steps${training.phases ? ` in ${training.phases.length} phases, the last one's` : ""} of ${training.args.batch} x ${training.args.seq} tokens, seed ${training.seed}) |
+| training time | ${((training.elapsed_s - gpuMinutes * 60) / 60).toFixed(0)} min on 2 CPU cores${gpuMinutes ? ` and ${gpuMinutes} min on one GPU` : ""} |
 | held-out loss during training (tokens seen: loss) | ${curve(training.log)}; the exported checkpoint's: ${training.heldout_loss.toFixed(3)}${exportedBy(training)} |
 | held-out perplexity | ${ppl.toFixed(2)} (whole held-out split, ${BLOCK}-token blocks) |
 | draft greedy acceptance vs target, k=4 | ${acc.rate.toFixed(3)} (mean acceptance length ${acc.meanAcceptanceLength.toFixed(2)}; per position ${acc.perPosition.map((p) => p.toFixed(2)).join(", ")}; ${acc.prompts} held-out prompts x ${acc.newTokens} new tokens) |
