@@ -25,8 +25,8 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(__file__))
-from model import LlamaLM, ModelConfig  # noqa: E402
-from train import heldout_loss, learning_rate, load_tokens  # noqa: E402
+from model import LlamaLM, ModelConfig, full_inputs  # noqa: E402
+from train import heldout_loss, learning_rate, load_tokens, make_optimizer  # noqa: E402
 
 SEQ, TOP_K = 512, 64  # label_teacher.ts LABEL_SEQ, LABEL_TOP_K
 SKIP = 64  # agreement ignores each block's first positions, whose context is shorter than at inference
@@ -38,10 +38,6 @@ def load_labels(prefix: str):
     ids = np.memmap(prefix + ".idx", dtype=np.uint16, mode="r", shape=(n, SEQ, TOP_K))
     probs = np.memmap(prefix + ".prob", dtype=np.float32, mode="r", shape=(n, SEQ, TOP_K))
     return tokens, ids, probs
-
-
-def full_mask(batch: int):
-    return torch.ones(batch, SEQ, dtype=torch.long), torch.arange(SEQ)[None].expand(batch, SEQ)
 
 
 def coarse_kl_loss(logits: torch.Tensor, ids: torch.Tensor, probs: torch.Tensor) -> torch.Tensor:
@@ -77,10 +73,7 @@ def main() -> None:
     cfg = ModelConfig(**state["config"])
     model = LlamaLM(cfg)
     model.load_state_dict(state["model"])
-    decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
-    no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
-    opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.1}, {"params": no_decay, "weight_decay": 0.0}],
-                            lr=args.lr, betas=(0.9, 0.95))
+    opt = make_optimizer(model, args.lr)
     if "optimizer" in state:
         opt.load_state_dict(state["optimizer"])
 
@@ -101,7 +94,7 @@ def main() -> None:
         hits = total = 0
         for i in range(0, args.holdout, 8):
             x = holdout[0][i:i + 8, :SEQ]
-            logits, _ = model(x, *full_mask(x.shape[0]))
+            logits, _ = model(x, *full_inputs(x.shape[0], SEQ))
             hits += (logits.argmax(-1)[:, SKIP:] == holdout[1][i:i + 8, SKIP:]).sum().item()
             total += x.shape[0] * (SEQ - SKIP)
         model.train()
@@ -132,7 +125,7 @@ def main() -> None:
         for g in opt.param_groups:
             g["lr"] = lr
         tokens, ids, probs = batch()
-        logits, _ = model(tokens[:, :-1], *full_mask(tokens.shape[0]))
+        logits, _ = model(tokens[:, :-1], *full_inputs(tokens.shape[0], SEQ))
         soft, log_q = coarse_kl_loss(logits, ids, probs)
         ce = F.nll_loss(log_q.reshape(-1, log_q.shape[-1]), tokens[:, 1:].reshape(-1))
         loss = args.alpha * soft + (1 - args.alpha) * ce

@@ -32,12 +32,12 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(__file__))
-from model import LlamaLM, ModelConfig  # noqa: E402
-from train import kl_ce_loss, learning_rate, load_tokens  # noqa: E402
+from generate_corpus import EOS_ID, greedy_batch  # noqa: E402
+from model import LlamaLM, ModelConfig, full_inputs  # noqa: E402
+from train import heldout_loss, kl_ce_loss, learning_rate, load_tokens, make_optimizer  # noqa: E402
 
 SEQ = 512  # block length, as distill_labelled.py
 SKIP = 64  # agreement ignores each block's first positions, as distill_labelled.py
-EOS_ID = 0
 
 
 def save_weights(path: str, model_state: dict, dtype) -> None:
@@ -67,10 +67,6 @@ def grow(model: LlamaLM, extra: int) -> LlamaLM:
     return grown
 
 
-def full_inputs(batch: int, seq: int, device: str):
-    return torch.ones(batch, seq, dtype=torch.long, device=device), torch.arange(seq, device=device)[None].expand(batch, seq)
-
-
 @torch.no_grad()
 def generate(teacher: LlamaLM, train_tokens: torch.Tensor, n: int, gen: torch.Generator, args) -> torch.Tensor:
     """The target's greedy continuations (--new-tokens each) of n training-split prompts of one random length, each
@@ -82,18 +78,7 @@ def generate(teacher: LlamaLM, train_tokens: torch.Tensor, n: int, gen: torch.Ge
     starts = torch.randint(0, len(train_tokens) - p, (n,), generator=gen).to(device)
     prompts = train_tokens[starts[:, None] + torch.arange(p, device=device)]
     x = torch.cat([torch.full((n, 1), EOS_ID, device=device), prompts], dim=1)
-    length = x.shape[1]
-    logits, past = teacher(x, *full_inputs(n, length, device))
-    out, token = [x], logits[:, -1].argmax(-1, keepdim=True)
-    for i in range(args.new_tokens):
-        out.append(token)
-        length += 1
-        if i == args.new_tokens - 1:
-            break
-        logits, past = teacher(token, torch.ones(n, length, dtype=torch.long, device=device),
-                               torch.full((n, 1), length - 1, device=device), past)
-        token = logits[:, -1].argmax(-1, keepdim=True)
-    stream = torch.cat(out, dim=1).reshape(-1)
+    stream = greedy_batch(teacher, x, args.new_tokens).reshape(-1)
     blocks = len(stream) // (SEQ + 1)
     return stream[:blocks * (SEQ + 1)].reshape(blocks, SEQ + 1)
 
@@ -112,10 +97,7 @@ def human_blocks(tokens: torch.Tensor, n: int, gen: torch.Generator) -> torch.Te
 class Student:
     def __init__(self, name: str, model: LlamaLM, meta: dict, args, out_dir: str):
         self.name, self.model, self.meta, self.args = name, model, meta, args
-        decay = [p for p in model.parameters() if p.dim() >= 2]
-        no_decay = [p for p in model.parameters() if p.dim() < 2]
-        self.opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.1}, {"params": no_decay, "weight_decay": 0.0}],
-                                     lr=args.lr, betas=(0.9, 0.95))
+        self.opt = make_optimizer(model, args.lr)
         self.dir = os.path.join(out_dir, name)
         os.makedirs(self.dir, exist_ok=True)
         self.log = open(os.path.join(self.dir, "log.jsonl"), "a")
@@ -142,15 +124,6 @@ class Student:
             hits += (logits.argmax(-1)[:, SKIP:] == top1[i:i + 64, SKIP:]).sum().item()
         self.model.train()
         return hits / (blocks.shape[0] * (SEQ - SKIP))
-
-    @torch.no_grad()
-    def heldout_loss(self, tokens: torch.Tensor, blocks: int = 40) -> float:
-        self.model.eval()
-        n = min(blocks, (len(tokens) - 1) // SEQ)
-        x = torch.stack([tokens[i * SEQ:i * SEQ + SEQ + 1] for i in range(n)])
-        loss = self.model.loss(x).item()
-        self.model.train()
-        return loss
 
 
 def train(args) -> None:
@@ -181,7 +154,7 @@ def train(args) -> None:
     def evaluate(s: Student, step: int, lr: float, loss: float, elapsed: float, tokens: int, gen_tokens: int) -> None:
         agree = {k: round(s.agreement(*v), 4) for k, v in eval_sets.items()}
         record = {"student": s.name, "step": step, "tokens": tokens, "gen_tokens": gen_tokens, "elapsed_s": round(elapsed, 1),
-                  "lr": lr, "train_loss": round(loss, 4), "heldout_loss": round(s.heldout_loss(heldout_tokens), 4),
+                  "lr": lr, "train_loss": round(loss, 4), "heldout_loss": round(heldout_loss(s.model, heldout_tokens, SEQ, 40), 4),
                   **{f"agreement_{k}": v for k, v in agree.items()}}
         print(json.dumps(record), flush=True)
         s.log.write(json.dumps(record) + "\n")

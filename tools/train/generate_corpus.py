@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(__file__))
-from model import LlamaLM, ModelConfig  # noqa: E402
+from model import LlamaLM, ModelConfig, full_inputs  # noqa: E402
 from train import load_tokens  # noqa: E402
 
 EOS_ID = 0
@@ -28,11 +28,10 @@ EOS_ID = 0
 
 @torch.no_grad()
 def greedy_batch(model: LlamaLM, prompts: torch.Tensor, new_tokens: int) -> torch.Tensor:
-    """Greedy continuations of equal-length prompts [batch, prompt_len] with the KV cache."""
+    """Greedy continuations of equal-length prompts [batch, prompt_len] with the KV cache, on the prompts' device."""
     b, p = prompts.shape
-    mask = torch.ones(b, p, dtype=torch.long)
-    pos = torch.arange(p)[None, :].expand(b, p)
-    logits, past = model(prompts, mask, pos)
+    device = prompts.device
+    logits, past = model(prompts, *full_inputs(b, p, device))
     out = [prompts]
     token = logits[:, -1].argmax(-1, keepdim=True)
     for i in range(new_tokens):
@@ -40,7 +39,8 @@ def greedy_batch(model: LlamaLM, prompts: torch.Tensor, new_tokens: int) -> torc
         if i == new_tokens - 1:
             break
         length = p + i + 1
-        logits, past = model(token, torch.ones(b, length, dtype=torch.long), torch.full((b, 1), length - 1), past)
+        logits, past = model(token, torch.ones(b, length, dtype=torch.long, device=device),
+                             torch.full((b, 1), length - 1, device=device), past)
         token = logits[:, -1].argmax(-1, keepdim=True)
     return torch.cat(out, dim=1)
 

@@ -31,6 +31,12 @@ class ModelConfig:
         return asdict(self)
 
 
+def full_inputs(batch: int, seq: int, device=None):
+    """attention_mask and position_ids of `batch` unpadded sequences of `seq` tokens starting at position 0."""
+    return (torch.ones(batch, seq, dtype=torch.long, device=device),
+            torch.arange(seq, device=device)[None, :].expand(batch, seq))
+
+
 class RMSNorm(nn.Module):
     def __init__(self, dim: int, eps: float):
         super().__init__()
@@ -147,8 +153,5 @@ class LlamaLM(nn.Module):
     def loss(self, tokens):
         """Next-token cross-entropy over a [batch, seq+1] block of token ids."""
         inp, tgt = tokens[:, :-1], tokens[:, 1:]
-        b, s = inp.shape
-        mask = torch.ones(b, s, dtype=torch.long, device=tokens.device)
-        pos = torch.arange(s, device=tokens.device)[None, :].expand(b, s)
-        logits, _ = self.forward(inp, mask, pos)
+        logits, _ = self.forward(inp, *full_inputs(*inp.shape, tokens.device))
         return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), tgt.reshape(-1))

@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(__file__))
-from model import LlamaLM, ModelConfig  # noqa: E402
+from model import LlamaLM, ModelConfig, full_inputs  # noqa: E402
 
 CONFIGS = {
     "target": ModelConfig(hidden_size=512, intermediate_size=1536, num_hidden_layers=6,
@@ -39,6 +39,14 @@ def batches(tokens: torch.Tensor, batch: int, seq: int, gen: torch.Generator):
     while True:
         starts = torch.randint(0, len(tokens) - seq - 1, (batch,), generator=gen)
         yield torch.stack([tokens[s:s + seq + 1] for s in starts.tolist()])
+
+
+def make_optimizer(model: LlamaLM, lr: float) -> torch.optim.AdamW:
+    """AdamW with weight decay 0.1 on the matrices and none on the norms' gains."""
+    decay = [p for p in model.parameters() if p.dim() >= 2]
+    no_decay = [p for p in model.parameters() if p.dim() < 2]
+    return torch.optim.AdamW([{"params": decay, "weight_decay": 0.1}, {"params": no_decay, "weight_decay": 0.0}],
+                             lr=lr, betas=(0.9, 0.95))
 
 
 def learning_rate(peak: float, steps_done: int, progress: float, warmup: int) -> float:
@@ -63,12 +71,10 @@ def distill_loss(student: LlamaLM, teacher: LlamaLM, block: torch.Tensor, alpha:
     """alpha * KL(teacher || student) on the full next-token distribution + (1 - alpha) * CE on data.
     Matching the teacher's distribution is what raises greedy agreement, i.e. acceptance."""
     inp, tgt = block[:, :-1], block[:, 1:]
-    b, s = inp.shape
-    mask = torch.ones(b, s, dtype=torch.long)
-    pos = torch.arange(s)[None, :].expand(b, s)
+    inputs = full_inputs(*inp.shape)
     with torch.no_grad():
-        t_logits, _ = teacher(inp, mask, pos)
-    s_logits, _ = student(inp, mask, pos)
+        t_logits, _ = teacher(inp, *inputs)
+    s_logits, _ = student(inp, *inputs)
     return kl_ce_loss(s_logits, F.log_softmax(t_logits, -1), tgt, alpha)
 
 
@@ -118,10 +124,7 @@ def main() -> None:
         teacher = LlamaLM(ModelConfig(**ckpt["config"]))
         teacher.load_state_dict(ckpt["model"])
         teacher.eval()
-    decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
-    no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
-    opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.1}, {"params": no_decay, "weight_decay": 0.0}],
-                            lr=args.lr, betas=(0.9, 0.95))
+    opt = make_optimizer(model, args.lr)
     start_step, tokens_seen, prev_elapsed = 0, 0, 0.0
     phases = []  # one record per run of this script that led to the checkpoint (resumed phases)
     if args.resume:
