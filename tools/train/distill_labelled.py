@@ -9,7 +9,8 @@ entropy), plus (1 - alpha) x the cross-entropy on the next token. The labels com
 blocks, so every epoch sees the same contexts; the newest generated set's last --holdout blocks are left
 out of training and measure the draft's greedy agreement with the target (its top-1 label) after each
 evaluation, skipping each block's first 64 positions. The checkpoint with the best agreement is kept as
-best.pt (the metric speculation pays for; held-out perplexity is logged alongside).
+best.pt (the metric speculation pays for; held-out perplexity is logged alongside); the starting draft counts,
+so best.pt is the --resume checkpoint itself when no evaluation beats it.
 
   /usr/bin/python3 tools/train/distill_labelled.py --resume tools/.cache/draft/phase4.pt --out tools/.cache/draft-lab \
     --gen tools/.cache/lab-generated-3 tools/.cache/lab-generated-4 --human tools/.cache/lab-train --minutes 70
@@ -116,6 +117,8 @@ def main() -> None:
     log = open(os.path.join(args.out, "log.jsonl"), "a")
     best = agreement()
     print(json.dumps({"step": start_step, "agreement": round(best, 4)}), flush=True)
+    start_agreement = best
+    torch.save(state, os.path.join(args.out, "best.pt"))
     step, start, budget, warmup = start_step, time.time(), args.minutes * 60, 100
     while True:
         progress = min((time.time() - start) / budget, 1.0)
@@ -153,7 +156,8 @@ def main() -> None:
             if agree > best:
                 best = agree
                 torch.save(checkpoint, os.path.join(args.out, "best.pt"))
-    print(f"done: best agreement {best:.4f}", flush=True)
+    kept = "a checkpoint of this phase" if best > start_agreement else "the starting draft (no evaluation beat it)"
+    print(f"done: best agreement {best:.4f} ({kept})", flush=True)
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
+import { parseArgs } from "node:util";
 import { DEFAULT_TARGET_DIR, loadCausalLM, topLogSoftmax } from "../../engine";
 
 export const LABEL_TOP_K = 64;
@@ -39,11 +40,12 @@ export function topKProbabilities(
 }
 
 async function main(): Promise<void> {
-  const args = process.argv.slice(2);
-  const maxAt = args.indexOf("--max-tokens");
-  const maxTokens = maxAt >= 0 ? Number(args[maxAt + 1]) : Infinity;
-  const [src, out] = maxAt >= 0 ? args.filter((_, i) => i !== maxAt && i !== maxAt + 1) : args;
-  if (!src || !out) throw new Error("usage: label_teacher.ts <stream.bin> <out-prefix> [--max-tokens N]");
+  const usage = "usage: label_teacher.ts <stream.bin> <out-prefix> [--max-tokens N]";
+  const { values, positionals } = parseArgs({ options: { "max-tokens": { type: "string" } }, allowPositionals: true });
+  const [src, out] = positionals;
+  if (!src || !out || positionals.length > 2) throw new Error(usage);
+  const maxTokens = values["max-tokens"] === undefined ? Infinity : Number(values["max-tokens"]);
+  if (!(Number.isInteger(maxTokens) && maxTokens > 0) && maxTokens !== Infinity) throw new Error(`--max-tokens must be a positive integer (${usage})`);
   const raw = readFileSync(src);
   const all = new Uint16Array(raw.buffer, raw.byteOffset, raw.byteLength / 2);
   const stream = all.subarray(0, Math.min(all.length, maxTokens));
