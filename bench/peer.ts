@@ -12,12 +12,18 @@
  * SpecLens, the server), it waits --settle-ms (100) untimed first: a session's idle worker spins for ~37 ms
  * after its run, and transformers.js leaves ~1.5 cores busy for up to ~80 ms after generate, which on 2
  * cores slowed whichever runner came next (87 ms of the bench process's CPU inside each HTTP off request).
+ * It then collects the bench process's garbage, still untimed: otherwise the garbage one runner left (the
+ * output arrays of in-process runs) was collected inside the next one, and an HTTP request that followed
+ * in-process runs measured 44-46 ms outside the generation against 28 ms with the collection first (the
+ * bench process spent 16-18 ms of CPU inside the request instead of 3-5; docs/engine-performance.md).
  * Writes bench/results/peer.md (and .json).
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { basename, dirname, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { AutoModelForCausalLM, AutoTokenizer, env, type PreTrainedModel, type PreTrainedTokenizer } from "@huggingface/transformers";
 import { DEFAULT_TARGET_DIR, SpecEngine, type SpecConfigInput } from "../engine";
 import { heldoutPrompts } from "../tests/support/models";
@@ -85,8 +91,15 @@ function httpRunner(label: string, baseUrl: string, apiKey: string | undefined, 
   };
 }
 
-/** An untimed pause: see --settle-ms in the header. */
-const settle = (ms: number) => new Promise<void>((done) => setTimeout(done, ms));
+// A full collection on demand without a command-line flag (the npm script runs plain tsx).
+setFlagsFromString("--expose-gc");
+const collectGarbage = runInNewContext("gc") as () => void;
+
+/** An untimed pause, then a full garbage collection: see --settle-ms in the header. */
+async function settle(ms: number): Promise<void> {
+  await new Promise<void>((done) => setTimeout(done, ms));
+  collectGarbage();
+}
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -189,7 +202,7 @@ async function main(): Promise<void> {
   const md = [
     "# SpecLens vs transformers.js on the same target folder (npm run bench:peer)",
     "",
-    `Measured ${out.measuredAt}: ${prompts.length} held-out prompts x ${maxTokens} new tokens${rounds > 1 ? `, ${rounds} rounds` : ""}, greedy, EOS ignored, interleaved (${settleMs} ms untimed pause where the session changes); ${out.machine.cpus} CPU cores, Node ${out.machine.node}; load average ${loadBefore.map((x) => x.toFixed(2)).join(" ")} before, ${out.machine.loadAfter.map((x) => x.toFixed(2)).join(" ")} after.`,
+    `Measured ${out.measuredAt}: ${prompts.length} held-out prompts x ${maxTokens} new tokens${rounds > 1 ? `, ${rounds} rounds` : ""}, greedy, EOS ignored, interleaved (${settleMs} ms untimed pause and a garbage collection where the session changes); ${out.machine.cpus} CPU cores, Node ${out.machine.node}; load average ${loadBefore.map((x) => x.toFixed(2)).join(" ")} before, ${out.machine.loadAfter.map((x) => x.toFixed(2)).join(" ")} after.`,
     `Target folder ${targetDir}; SpecLens sessions \`${JSON.stringify(sessions)}\`.`,
     "",
     "| runner | tok/s | vs transformers.js (defaults) | vs transformers.js (equal settings) | vs off | same tokens as off | same tokens as transformers.js |",
