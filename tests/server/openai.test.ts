@@ -113,6 +113,36 @@ describe("the openai client against SpecLens", () => {
     expect((await storedTrace(summary!.trace_id)).request.outputTokens).toBe(32);
   });
 
+  it("times the handler's phases in a Server-Timing header", async () => {
+    const parse = (header: string | null) =>
+      Object.fromEntries((header ?? "").split(", ").map((entry) => {
+        const match = /^([a-z]+);dur=(\d+\.\d{2})$/.exec(entry);
+        expect(match, entry).not.toBeNull();
+        return [match![1], Number(match![2])];
+      }));
+    const post = (extra: Record<string, unknown>) =>
+      fetch(`${app.baseUrl}/v1/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ model, prompt: PROMPT, max_tokens: 16, temperature: 0, ignore_eos: true, ...extra }),
+      });
+
+    const response = await post({});
+    const body = (await response.json()) as { speclens: { timings: { total_ms: number } } };
+    const phases = parse(response.headers.get("server-timing"));
+    expect(Object.keys(phases)).toEqual(["auth", "parse", "prepare", "start", "queue", "generate", "trace", "total"]);
+    // generate is the engine's own total, as the body reports it; the handler's total holds every phase but the queue wait (inside generate's span of time).
+    expect(phases.generate).toBeCloseTo(body.speclens.timings.total_ms, 1);
+    expect(phases.trace).toBeGreaterThan(0);
+    const { auth, parse: parsing, prepare, start, generate, trace, total } = phases;
+    expect(total).toBeGreaterThanOrEqual(auth + parsing + prepare + start + generate + trace - 0.05);
+
+    // A stream's headers leave before the generation: the phases before it only.
+    const streamed = await post({ stream: true });
+    expect(Object.keys(parse(streamed.headers.get("server-timing")))).toEqual(["auth", "parse", "prepare", "start"]);
+    await streamed.text();
+  });
+
   it("reports completions logprobs with up to 5 alternatives per token", async () => {
     const body: CompletionBody = { model, prompt: PROMPT, max_tokens: 8, temperature: 0, logprobs: 3, ignore_eos: true };
     const out = await client.completions.create(body);

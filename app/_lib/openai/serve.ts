@@ -14,6 +14,13 @@ import type { Prepared, PreparedRequest } from "./prepare";
  * trace id is known), then answer in full or as server-sent events. A client that goes away (request
  * aborted, or the event stream cancelled) aborts the generation: it stops at the next step and its
  * trace ends as cancelled; the stream is still drained so that the trace is complete.
+ *
+ * Every answer carries a Server-Timing header (ms) with the handler's phases: auth, parse (body and
+ * schema), prepare (config and guardrails), start (tokenizing, admission, the trace's start), and for a
+ * complete reply also queue (waiting for the engine), generate (the engine's own total), trace (writing
+ * the trace to SQLite before answering) and total (the handler, up to the reply's serialization). What
+ * a client measures beyond total is Next.js and the connection. A stream's headers leave before the
+ * generation, so they carry the first four.
  */
 
 export interface OpenAIEndpoint<T extends z.ZodType> {
@@ -23,12 +30,15 @@ export interface OpenAIEndpoint<T extends z.ZodType> {
 }
 
 export async function handleOpenAI<T extends z.ZodType>(request: Request, endpoint: OpenAIEndpoint<T>): Promise<Response> {
+  const timing = new PhaseTimer();
   const auth = authorize(request, "generate");
   if (!auth.ok) return auth.response;
+  timing.mark("auth");
   const read = await readJsonBody(request);
   if (!read.ok) return read.response;
   const parsed = endpoint.schema.safeParse(read.body);
   if (!parsed.success) return zodErrorResponse(parsed.error);
+  timing.mark("parse");
 
   const cancel = new AbortController();
   request.signal.addEventListener("abort", () => cancel.abort(), { once: true });
@@ -42,6 +52,7 @@ export async function handleOpenAI<T extends z.ZodType>(request: Request, endpoi
   }
   if (!prepared.ok) return prepared.response;
   const req = prepared.request;
+  timing.mark("prepare");
 
   let handle: GenerationHandle;
   try {
@@ -49,14 +60,15 @@ export async function handleOpenAI<T extends z.ZodType>(request: Request, endpoi
   } catch (error) {
     return generationErrorResponse(error, req.paramNames);
   }
+  timing.mark("start");
   const reply = {
     id: endpoint.dialect.idPrefix + handle.traceId,
     created: Math.floor(Date.now() / 1000),
     headers: { "x-speclens-trace-id": handle.traceId, "x-speclens-trace-url": `/traces/${handle.traceId}` },
   };
   return req.stream
-    ? streamReply(engine, endpoint.dialect, req, handle, reply, cancel)
-    : completeReply(endpoint.dialect, req, handle, reply);
+    ? streamReply(engine, endpoint.dialect, req, handle, { ...reply, headers: { ...reply.headers, "server-timing": timing.header() } }, cancel)
+    : completeReply(endpoint.dialect, req, handle, reply, timing);
 }
 
 interface Reply {
@@ -65,7 +77,35 @@ interface Reply {
   headers: Record<string, string>;
 }
 
-async function completeReply(dialect: Dialect, req: PreparedRequest, handle: GenerationHandle, reply: Reply): Promise<Response> {
+/** The handler's phases in order, as a Server-Timing header (milliseconds, two decimals). */
+class PhaseTimer {
+  private readonly started = performance.now();
+  private last = this.started;
+  private readonly phases: [string, number][] = [];
+
+  /** Ends the phase since the previous mark (or the start) under `name`. */
+  mark(name: string): void {
+    const now = performance.now();
+    this.phases.push([name, now - this.last]);
+    this.last = now;
+  }
+
+  /** Adds a duration measured elsewhere (e.g. the engine's own total). */
+  add(name: string, ms: number): void {
+    this.phases.push([name, ms]);
+  }
+
+  /** ms since the timer started. */
+  elapsed(): number {
+    return performance.now() - this.started;
+  }
+
+  header(): string {
+    return this.phases.map(([name, ms]) => `${name};dur=${ms.toFixed(2)}`).join(", ");
+  }
+}
+
+async function completeReply(dialect: Dialect, req: PreparedRequest, handle: GenerationHandle, reply: Reply, timing: PhaseTimer): Promise<Response> {
   let result;
   try {
     for (;;) {
@@ -78,6 +118,10 @@ async function completeReply(dialect: Dialect, req: PreparedRequest, handle: Gen
   } catch (error) {
     return generationErrorResponse(error, req.paramNames);
   }
+  timing.add("queue", handle.timings.queueMs);
+  timing.add("generate", result.timings.totalMs);
+  timing.add("trace", handle.timings.traceWriteMs);
+  timing.add("total", timing.elapsed());
   const echo = req.echo ?? "";
   const finish = openaiFinishReason(result.finishReason);
   return jsonResponse(
@@ -90,7 +134,7 @@ async function completeReply(dialect: Dialect, req: PreparedRequest, handle: Gen
       usage: usage(handle.promptTokens, result.tokens.length),
       speclens: speclensSummary(handle.traceId, result, req),
     },
-    { headers: reply.headers },
+    { headers: { ...reply.headers, "server-timing": timing.header() } },
   );
 }
 

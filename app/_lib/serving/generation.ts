@@ -53,6 +53,8 @@ export interface GenerationHandle {
    * it to the end: cancel through the request's signal, never by abandoning the iterator.
    */
   steps: AsyncGenerator<StepRecord, GenerateResult>;
+  /** Filled in as the generation runs: ms waiting for an engine slot, and ms writing the trace at the end. */
+  timings: { queueMs: number; traceWriteMs: number };
 }
 
 export async function startGeneration(request: GenerationRequest): Promise<GenerationHandle> {
@@ -80,11 +82,11 @@ export async function startGeneration(request: GenerationRequest): Promise<Gener
   }
 
   let span!: Span;
-  let queueMs = 0;
+  const timings = { queueMs: 0, traceWriteMs: 0 };
   async function* queued(): AsyncGenerator<StepRecord, GenerateResult> {
     const release = await ticket.ready(request.signal);
-    queueMs = performance.now() - arrivedAt;
-    span.setAttribute(A.queueWaitMs, queueMs);
+    timings.queueMs = performance.now() - arrivedAt;
+    span.setAttribute(A.queueWaitMs, timings.queueMs);
     try {
       return yield* engineSteps;
     } finally {
@@ -121,7 +123,7 @@ export async function startGeneration(request: GenerationRequest): Promise<Gener
       for (;;) {
         const next = await traced.next();
         if (next.done) {
-          metrics.observeRequest(request.endpoint, next.value, { queueMs, totalMs: performance.now() - arrivedAt, firstTokenMs });
+          metrics.observeRequest(request.endpoint, next.value, { queueMs: timings.queueMs, totalMs: performance.now() - arrivedAt, firstTokenMs });
           return next.value;
         }
         if (firstTokenMs === null && next.value.emitted.length > 0) firstTokenMs = performance.now() - arrivedAt;
@@ -135,13 +137,15 @@ export async function startGeneration(request: GenerationRequest): Promise<Gener
         yield next.value;
       }
     } finally {
+      const flushStart = performance.now();
       await flushTraces();
+      timings.traceWriteMs = performance.now() - flushStart;
       // The request is stored: let the drift alerts look at it (a timer; serving does not wait).
       armAlertEvaluation();
     }
   }
 
-  return { traceId: span.spanContext().traceId, promptTokens: promptIds.length, steps: observed() };
+  return { traceId: span.spanContext().traceId, promptTokens: promptIds.length, steps: observed(), timings };
 }
 
 /**
