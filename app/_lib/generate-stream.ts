@@ -12,7 +12,7 @@ import type { GenerationHandle } from "./serving/generation";
  *   event: done   the non-streaming response body (text, summary, every token, timings)
  *   event: error  {error: {message, type, param, code}}   (then the stream ends)
  */
-export function streamGeneration(handle: GenerationHandle, configVersion: number, cancel: AbortController): Response {
+export function streamGeneration(handle: GenerationHandle, configVersion: number, cancel: AbortController, headers: Record<string, string> = {}): Response {
   const encoder = new TextEncoder();
   let open = true;
   const body = new ReadableStream<Uint8Array>({
@@ -49,6 +49,6 @@ export function streamGeneration(handle: GenerationHandle, configVersion: number
     },
   });
   return new Response(body, {
-    headers: { ...SSE_HEADERS, "x-speclens-trace-id": handle.traceId },
+    headers: { ...headers, ...SSE_HEADERS, "x-speclens-trace-id": handle.traceId },
   });
 }

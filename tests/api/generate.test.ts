@@ -44,6 +44,7 @@ interface GenerateBody {
   summary: { steps: number; drafted: number; accepted: number; acceptanceRate: number };
   models: { target: { model_id: string; sha256: string }; draft: { model_id: string; sha256: string } | null };
   tokens: { id: number; text: string; origin: string; prob: number; logprob: number; step: number }[];
+  timings: { totalMs: number };
 }
 
 describe("POST /api/generate, traced end to end", () => {
@@ -52,6 +53,11 @@ describe("POST /api/generate, traced end to end", () => {
     expect(response.status).toBe(200);
     const out = (await response.json()) as GenerateBody;
     expect(out.trace_id).toMatch(/^[0-9a-f]{32}$/);
+    // Server-Timing: the handler's phases, generate being the engine's own total from the body.
+    const phases = (response.headers.get("server-timing") ?? "").split(", ").map((entry) => entry.split(";dur="));
+    expect(phases.map(([name]) => name)).toEqual(["auth", "parse", "prepare", "queue", "generate", "trace", "total"]);
+    expect(phases.every(([, ms]) => /^\d+\.\d{2}$/.test(ms))).toBe(true);
+    expect(Number(phases[4][1])).toBeCloseTo(out.timings.totalMs, 1);
 
     const traceResponse = await getTraceRoute(new Request(`http://localhost/api/traces/${out.trace_id}`), { params: Promise.resolve({ traceId: out.trace_id }) });
     expect(traceResponse.status).toBe(200);

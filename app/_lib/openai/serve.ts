@@ -4,6 +4,7 @@ import type { SpecEngine } from "@/engine";
 import { authorize } from "../auth";
 import { getEngine } from "../engine";
 import { SSE_HEADERS, jsonResponse, readJsonBody, zodErrorResponse } from "../http";
+import { PhaseTimer } from "../server-timing";
 import { generationErrorResponse } from "../serving/errors";
 import { startGeneration, type GenerationHandle } from "../serving/generation";
 import { openaiFinishReason, speclensSummary, usage, type Dialect } from "./format";
@@ -15,12 +16,9 @@ import type { Prepared, PreparedRequest } from "./prepare";
  * aborted, or the event stream cancelled) aborts the generation: it stops at the next step and its
  * trace ends as cancelled; the stream is still drained so that the trace is complete.
  *
- * Every answer carries a Server-Timing header (ms) with the handler's phases: auth, parse (body and
- * schema), prepare (config and guardrails), start (tokenizing, admission, the trace's start), and for a
- * complete reply also queue (waiting for the engine), generate (the engine's own total), trace (writing
- * the trace to SQLite before answering) and total (the handler, up to the reply's serialization). What
- * a client measures beyond total is Next.js and the connection. A stream's headers leave before the
- * generation, so they carry the first four.
+ * Every answer carries a Server-Timing header (server-timing.ts): auth, parse (body and schema), prepare
+ * (config and guardrails), start (tokenizing, admission, the trace's start), and for a complete reply
+ * queue, generate, trace and total. A stream's headers leave before the generation: the first four.
  */
 
 export interface OpenAIEndpoint<T extends z.ZodType> {
@@ -77,34 +75,6 @@ interface Reply {
   headers: Record<string, string>;
 }
 
-/** The handler's phases in order, as a Server-Timing header (milliseconds, two decimals). */
-class PhaseTimer {
-  private readonly started = performance.now();
-  private last = this.started;
-  private readonly phases: [string, number][] = [];
-
-  /** Ends the phase since the previous mark (or the start) under `name`. */
-  mark(name: string): void {
-    const now = performance.now();
-    this.phases.push([name, now - this.last]);
-    this.last = now;
-  }
-
-  /** Adds a duration measured elsewhere (e.g. the engine's own total). */
-  add(name: string, ms: number): void {
-    this.phases.push([name, ms]);
-  }
-
-  /** ms since the timer started. */
-  elapsed(): number {
-    return performance.now() - this.started;
-  }
-
-  header(): string {
-    return this.phases.map(([name, ms]) => `${name};dur=${ms.toFixed(2)}`).join(", ");
-  }
-}
-
 async function completeReply(dialect: Dialect, req: PreparedRequest, handle: GenerationHandle, reply: Reply, timing: PhaseTimer): Promise<Response> {
   let result;
   try {
@@ -118,10 +88,7 @@ async function completeReply(dialect: Dialect, req: PreparedRequest, handle: Gen
   } catch (error) {
     return generationErrorResponse(error, req.paramNames);
   }
-  timing.add("queue", handle.timings.queueMs);
-  timing.add("generate", result.timings.totalMs);
-  timing.add("trace", handle.timings.traceWriteMs);
-  timing.add("total", timing.elapsed());
+  timing.finish(handle.timings, result);
   const echo = req.echo ?? "";
   const finish = openaiFinishReason(result.finishReason);
   return jsonResponse(

@@ -181,11 +181,11 @@ function admissionRules(request: GenerationRequest): { config: SpecConfig; actio
 }
 
 /** Runs a generation to the end (the non-streaming endpoints). */
-export async function runGeneration(request: GenerationRequest): Promise<{ traceId: string; result: GenerateResult }> {
+export async function runGeneration(request: GenerationRequest): Promise<{ traceId: string; result: GenerateResult; timings: GenerationHandle["timings"] }> {
   const handle = await startGeneration(request);
   for (;;) {
     const next = await handle.steps.next();
-    if (next.done) return { traceId: handle.traceId, result: next.value };
+    if (next.done) return { traceId: handle.traceId, result: next.value, timings: handle.timings };
   }
 }
 

@@ -5,6 +5,7 @@ import { generationErrorResponse } from "@/app/_lib/serving/errors";
 import { admitRequest } from "@/app/_lib/guardrails/admission";
 import { runGeneration, startGeneration } from "@/app/_lib/serving/generation";
 import { streamGeneration } from "@/app/_lib/generate-stream";
+import { PhaseTimer } from "@/app/_lib/server-timing";
 import { pickSpecOverrides } from "@/app/_lib/spec-config";
 import { getDb } from "@/db/client";
 import { resolveConfig } from "@/db/queries/configs";
@@ -15,14 +16,18 @@ export const dynamic = "force-dynamic";
 /**
  * POST /api/generate: runs one traced generation on the embedded engine and returns the text, the
  * summary, every output token with its origin, and the trace_id to read back from /api/traces/{id}.
+ * Answers carry a Server-Timing header (app/_lib/server-timing.ts).
  */
 export async function POST(request: Request): Promise<Response> {
+  const timing = new PhaseTimer();
   const auth = authorize(request, "generate");
   if (!auth.ok) return auth.response;
+  timing.mark("auth");
   const read = await readJsonBody(request);
   if (!read.ok) return read.response;
   const parsed = generateBodySchema.safeParse(read.body);
   if (!parsed.success) return zodErrorResponse(parsed.error);
+  timing.mark("parse");
   const resolved = resolveConfig(getDb(), parsed.data.config);
   if (!resolved) return errorResponse(400, `config: no config label or version ${JSON.stringify(parsed.data.config)}`, { param: "config" });
 
@@ -39,6 +44,7 @@ export async function POST(request: Request): Promise<Response> {
       { maxTokens: "max_tokens", overridePrefix: "" },
     );
     if (!admitted.ok) return admitted.response;
+    timing.mark("prepare");
     const generation = {
       prompt: parsed.data.prompt, params: { ...params, maxTokens: admitted.maxTokens, timeBudgetMs: admitted.timeBudgetMs }, config,
       endpoint: "POST /api/generate", configVersion: String(resolved.version),
@@ -48,10 +54,14 @@ export async function POST(request: Request): Promise<Response> {
       // The stream outlives this handler: the client's disconnect reaches the engine through `cancel`.
       const cancel = new AbortController();
       request.signal.addEventListener("abort", () => cancel.abort(), { once: true });
-      return streamGeneration(await startGeneration({ ...generation, signal: cancel.signal }), resolved.version, cancel);
+      const handle = await startGeneration({ ...generation, signal: cancel.signal });
+      timing.mark("start");
+      return streamGeneration(handle, resolved.version, cancel, { "server-timing": timing.header() });
     }
+    // runGeneration starts and runs it in one call: its start (tokenizing, admission) counts in "queue".
     const outcome = await runGeneration({ ...generation, signal: request.signal });
-    return jsonResponse(generationResponse(outcome, resolved.version));
+    timing.finish(outcome.timings, outcome.result);
+    return jsonResponse(generationResponse(outcome, resolved.version), { headers: { "server-timing": timing.header() } });
   } catch (error) {
     return generationErrorResponse(error);
   }
