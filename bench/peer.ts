@@ -34,7 +34,7 @@ interface Runner {
   /** The onnxruntime session (or server process) it runs on: --settle-ms pauses where this changes. */
   session: string;
   /** Token ids generated (exactly maxTokens); HTTP runners add the generation time the server reports. */
-  run: (prompt: string, maxTokens: number) => Promise<{ ids: number[]; serverMs?: number }>;
+  run: (prompt: string, maxTokens: number) => Promise<{ ids: number[]; serverMs?: number; handlerMs?: number }>;
 }
 
 const SPEC_CONFIGS: { label: string; config: SpecConfigInput; wire: Record<string, unknown> }[] = [
@@ -86,7 +86,10 @@ function httpRunner(label: string, baseUrl: string, apiKey: string | undefined, 
       if (!res.ok) throw new Error(`${label}: HTTP ${res.status} ${await res.text()}`);
       const body = (await res.json()) as { choices: { text: string }[]; speclens: { timings: { total_ms: number } } };
       // Compared by text: the API returns text; token ids are compared in process.
-      return { ids: [...Buffer.from(body.choices[0].text)], serverMs: body.speclens.timings.total_ms };
+      // Server-Timing: the handler's total; what it spent outside the generation is total - generate.
+      const phases = new Map((res.headers.get("server-timing") ?? "").split(", ").map((e) => e.split(";dur=")).map(([n, d]) => [n, Number(d)]));
+      const handlerMs = phases.has("total") && phases.has("generate") ? phases.get("total")! - phases.get("generate")! : undefined;
+      return { ids: [...Buffer.from(body.choices[0].text)], serverMs: body.speclens.timings.total_ms, handlerMs };
     },
   };
 }
@@ -148,6 +151,8 @@ async function main(): Promise<void> {
   const wall = new Map(runners.map((r) => [r.label, Array.from({ length: rounds }, () => 0)]));
   // HTTP runners: the server's own generation time, summed over the timed runs.
   const serverMs = new Map<string, number>();
+  // HTTP runners: the handler's own time outside the generation (its Server-Timing header), summed.
+  const handlerMs = new Map<string, number>();
   const outputs = new Map<string, number[][]>(runners.map((r) => [r.label, []]));
   let lastSession = "";
   for (let round = 0; round < rounds; round++) {
@@ -157,9 +162,10 @@ async function main(): Promise<void> {
         if (r.session !== lastSession) await settle(settleMs);
         lastSession = r.session;
         const start = performance.now();
-        const { ids, serverMs: ms } = await r.run(prompts[i], maxTokens);
+        const { ids, serverMs: ms, handlerMs: hms } = await r.run(prompts[i], maxTokens);
         wall.get(r.label)![round] += performance.now() - start;
         if (ms !== undefined) serverMs.set(r.label, (serverMs.get(r.label) ?? 0) + ms);
+        if (hms !== undefined) handlerMs.set(r.label, (handlerMs.get(r.label) ?? 0) + hms);
         outputs.get(r.label)![round * prompts.length + i] = ids;
       }
       process.stderr.write(`\rround ${round + 1}/${rounds}, prompt ${i + 1}/${prompts.length}`);
@@ -189,6 +195,8 @@ async function main(): Promise<void> {
       sameAsTransformersJs: http ? null : same(r.label, ref),
       // What a request spent outside the engine's generation: Next.js, the handler, the trace write, the client.
       httpOverheadMsPerRequest: serverMs.has(r.label) ? (sum(wall.get(r.label)!) - serverMs.get(r.label)!) / runs : null,
+      // Of it, the handler's own work (auth, validation, admission, the trace write): the rest is Next.js and the connection.
+      httpHandlerMsPerRequest: handlerMs.has(r.label) ? handlerMs.get(r.label)! / runs : null,
       perRound: { vsTransformersJs: perRoundVsTjs, vsOff: perRoundVsOff },
       medianOfRounds: { vsTransformersJs: median(perRoundVsTjs), vsOff: perRoundVsOff ? median(perRoundVsOff) : null },
     };
@@ -212,7 +220,7 @@ async function main(): Promise<void> {
     "HTTP rows compare output text (bytes) with HTTP off; in-process rows compare token ids.",
     ...(values.http ? [
       "",
-      `Over HTTP, ms a request outside the generation (the client's time minus the server's \`speclens.timings.total_ms\`): ${rows.filter((r) => r.httpOverheadMsPerRequest !== null).map((r) => `${r.label.replace(/^HTTP /, "")} ${f(r.httpOverheadMsPerRequest, 1)}`).join(", ")}.`,
+      `Over HTTP, ms a request outside the generation (the client's time minus the server's \`speclens.timings.total_ms\`), and in parentheses the handler's share of it (its Server-Timing total minus generate; the rest is Next.js, the connection and the client): ${rows.filter((r) => r.httpOverheadMsPerRequest !== null).map((r) => `${r.label.replace(/^HTTP /, "")} ${f(r.httpOverheadMsPerRequest, 1)}${r.httpHandlerMsPerRequest !== null ? ` (${f(r.httpHandlerMsPerRequest, 1)})` : ""}`).join(", ")}.`,
     ] : []),
     "",
     ...(rounds > 1 ? [
