@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CausalLM } from "@/engine/runtime/causal-lm";
 import { combinedModelHash } from "@/engine/runtime/model-folder";
-import { argmax } from "@/engine/sampling";
+import { argmax, logSoftmaxAt } from "@/engine/sampling";
 import { TextTokenizer } from "@/engine/tokenizer";
 import { DRAFT_DIR, TARGET_DIR, heldoutDocs } from "../support/models";
 
@@ -34,11 +34,7 @@ async function score(model: CausalLM, ids: number[]): Promise<{ crossEntropy: nu
   const choices: number[] = [];
   for (let pos = 0; pos < ids.length - 1; pos++) {
     const o = pos * V;
-    let max = -Infinity;
-    for (let v = 0; v < V; v++) max = Math.max(max, out.logits[o + v]);
-    let sum = 0;
-    for (let v = 0; v < V; v++) sum += Math.exp(out.logits[o + v] - max);
-    total += Math.log(sum) + max - out.logits[o + ids[pos + 1]];
+    total -= logSoftmaxAt(out.logits, o, V, ids[pos + 1]);
     choices.push(argmax(out.logits.subarray(o, o + V)));
   }
   return { crossEntropy: total / (ids.length - 1), choices };

@@ -44,8 +44,9 @@ async function main(): Promise<void> {
   const { values, positionals } = parseArgs({ options: { "max-tokens": { type: "string" } }, allowPositionals: true });
   const [src, out] = positionals;
   if (!src || !out || positionals.length > 2) throw new Error(usage);
-  const maxTokens = values["max-tokens"] === undefined ? Infinity : Number(values["max-tokens"]);
-  if (!(Number.isInteger(maxTokens) && maxTokens > 0) && maxTokens !== Infinity) throw new Error(`--max-tokens must be a positive integer (${usage})`);
+  const given = values["max-tokens"];
+  const maxTokens = given === undefined ? Infinity : Number(given);
+  if (given !== undefined && !(Number.isInteger(maxTokens) && maxTokens > 0)) throw new Error(`--max-tokens must be a positive integer (${usage})`);
   const raw = readFileSync(src);
   const all = new Uint16Array(raw.buffer, raw.byteOffset, raw.byteLength / 2);
   const stream = all.subarray(0, Math.min(all.length, maxTokens));
