@@ -1,5 +1,5 @@
 import "server-only";
-import type { ZodError } from "zod";
+import type { ZodError, z } from "zod";
 
 /** JSON with bigint nanosecond timestamps as decimal strings (JSON numbers cannot hold them). */
 export function jsonResponse(body: unknown, init: ResponseInit = {}): Response {
@@ -107,4 +107,18 @@ export async function readJsonBody(request: Request): Promise<{ ok: true; body: 
   } catch {
     return { ok: false, response: errorResponse(400, "body: not valid JSON") };
   }
+}
+
+/**
+ * The request body as JSON validated by `schema`: readJsonBody's 413 and 400 first, then a 400 naming the
+ * first field that failed validation (zodErrorResponse). `body` is the JSON as sent, before defaults.
+ */
+export async function parseJsonBody<T extends z.ZodType>(
+  request: Request,
+  schema: T,
+): Promise<{ ok: true; data: z.infer<T>; body: unknown } | { ok: false; response: Response }> {
+  const read = await readJsonBody(request);
+  if (!read.ok) return read;
+  const parsed = schema.safeParse(read.body);
+  return parsed.success ? { ok: true, data: parsed.data, body: read.body } : { ok: false, response: zodErrorResponse(parsed.error) };
 }

@@ -3,7 +3,7 @@ import type { z } from "zod";
 import type { SpecEngine } from "@/engine";
 import { authorize } from "../auth";
 import { getEngine } from "../engine";
-import { SSE_HEADERS, jsonResponse, readJsonBody, zodErrorResponse } from "../http";
+import { SSE_HEADERS, jsonResponse, parseJsonBody } from "../http";
 import { PhaseTimer } from "../server-timing";
 import { generationErrorResponse } from "../serving/errors";
 import { startGeneration, type GenerationHandle } from "../serving/generation";
@@ -32,10 +32,8 @@ export async function handleOpenAI<T extends z.ZodType>(request: Request, endpoi
   const auth = authorize(request, "generate");
   if (!auth.ok) return auth.response;
   timing.mark("auth");
-  const read = await readJsonBody(request);
-  if (!read.ok) return read.response;
-  const parsed = endpoint.schema.safeParse(read.body);
-  if (!parsed.success) return zodErrorResponse(parsed.error);
+  const parsed = await parseJsonBody(request, endpoint.schema);
+  if (!parsed.ok) return parsed.response;
   timing.mark("parse");
 
   const cancel = new AbortController();

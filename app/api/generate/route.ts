@@ -1,6 +1,6 @@
 import { authorize } from "@/app/_lib/auth";
 import { generateBodySchema, generationResponse, toEngineInputs } from "@/app/_lib/generate";
-import { errorResponse, jsonResponse, readJsonBody, zodErrorResponse } from "@/app/_lib/http";
+import { errorResponse, jsonResponse, parseJsonBody } from "@/app/_lib/http";
 import { generationErrorResponse } from "@/app/_lib/serving/errors";
 import { admitRequest } from "@/app/_lib/guardrails/admission";
 import { runGeneration, startGeneration } from "@/app/_lib/serving/generation";
@@ -23,10 +23,8 @@ export async function POST(request: Request): Promise<Response> {
   const auth = authorize(request, "generate");
   if (!auth.ok) return auth.response;
   timing.mark("auth");
-  const read = await readJsonBody(request);
-  if (!read.ok) return read.response;
-  const parsed = generateBodySchema.safeParse(read.body);
-  if (!parsed.success) return zodErrorResponse(parsed.error);
+  const parsed = await parseJsonBody(request, generateBodySchema);
+  if (!parsed.ok) return parsed.response;
   timing.mark("parse");
   const resolved = resolveConfig(getDb(), parsed.data.config);
   if (!resolved) return errorResponse(400, `config: no config label or version ${JSON.stringify(parsed.data.config)}`, { param: "config" });
@@ -39,7 +37,7 @@ export async function POST(request: Request): Promise<Response> {
     const admitted = admitRequest(
       {
         rules: resolved.guardrail, base, config, overrideFields: Object.keys(pickSpecOverrides(parsed.data)),
-        maxTokens: params.maxTokens, askedMaxTokens: (read.body as Record<string, unknown>).max_tokens !== undefined, timeBudgetMs: params.timeBudgetMs,
+        maxTokens: params.maxTokens, askedMaxTokens: (parsed.body as Record<string, unknown>).max_tokens !== undefined, timeBudgetMs: params.timeBudgetMs,
       },
       { maxTokens: "max_tokens", overridePrefix: "" },
     );

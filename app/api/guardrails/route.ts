@@ -1,6 +1,6 @@
 import { authorize, callerIdentity, requireAlso } from "@/app/_lib/auth";
 import { candidateConfig, changedWebhookFields, createBodySchema, versionJson } from "@/app/_lib/guardrails/api";
-import { errorResponse, jsonResponse, readJsonBody, zodErrorResponse } from "@/app/_lib/http";
+import { errorResponse, jsonResponse, parseJsonBody } from "@/app/_lib/http";
 import { getDb } from "@/db/client";
 import { getConfigVersion, listConfigLabels, listConfigVersions, protectedLabels, saveConfigVersion } from "@/db/queries/configs";
 import { NO_FIGURES, versionFigures } from "@/db/queries/config-figures";
@@ -31,10 +31,8 @@ export async function GET(request: Request): Promise<Response> {
 export async function POST(request: Request): Promise<Response> {
   const auth = authorize(request, "config:write");
   if (!auth.ok) return auth.response;
-  const read = await readJsonBody(request);
-  if (!read.ok) return read.response;
-  const body = createBodySchema.safeParse(read.body);
-  if (!body.success) return zodErrorResponse(body.error);
+  const body = await parseJsonBody(request, createBodySchema);
+  if (!body.ok) return body.response;
   const db = getDb();
   const candidate = candidateConfig(db, body.data.baseVersion, body.data.config);
   if (!candidate.ok) {

@@ -1,7 +1,7 @@
 import { authorize } from "@/app/_lib/auth";
 import { candidateConfig, createBodySchema } from "@/app/_lib/guardrails/api";
 import { maskConfigWebhooks, maskWebhookChanges, mayReadWebhookUrls } from "@/app/_lib/guardrails/webhook-visibility";
-import { errorResponse, jsonResponse, readJsonBody, zodErrorResponse } from "@/app/_lib/http";
+import { errorResponse, jsonResponse, parseJsonBody } from "@/app/_lib/http";
 import { getDb } from "@/db/client";
 import { loadedModels } from "@/app/_lib/engine";
 import { diffConfigs, specPart, vllmSpeculativeConfig } from "@/engine";
@@ -18,10 +18,8 @@ const validateBodySchema = createBodySchema.pick({ config: true, baseVersion: tr
 export async function POST(request: Request): Promise<Response> {
   const auth = authorize(request, "config:read");
   if (!auth.ok) return auth.response;
-  const read = await readJsonBody(request);
-  if (!read.ok) return read.response;
-  const body = validateBodySchema.safeParse(read.body);
-  if (!body.success) return zodErrorResponse(body.error);
+  const body = await parseJsonBody(request, validateBodySchema);
+  if (!body.ok) return body.response;
   const candidate = candidateConfig(getDb(), body.data.baseVersion, body.data.config);
   if (!candidate.ok) {
     return "missingBase" in candidate ? errorResponse(400, `baseVersion: there is no version ${body.data.baseVersion}`, { param: "baseVersion" }) : candidate.response;

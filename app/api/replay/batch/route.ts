@@ -1,5 +1,5 @@
 import { authorize } from "@/app/_lib/auth";
-import { errorResponse, jsonResponse, readJsonBody, zodErrorResponse } from "@/app/_lib/http";
+import { errorResponse, jsonResponse, parseJsonBody } from "@/app/_lib/http";
 import { batchBodySchema, BatchInputError, listBatches, startBatch } from "@/app/_lib/replay/batch";
 import { replayErrorResponse } from "@/app/_lib/replay/http";
 import { getDb } from "@/db/client";
@@ -14,10 +14,8 @@ export const dynamic = "force-dynamic";
 export async function POST(request: Request): Promise<Response> {
   const auth = authorize(request, "replay");
   if (!auth.ok) return auth.response;
-  const read = await readJsonBody(request);
-  if (!read.ok) return read.response;
-  const parsed = batchBodySchema.safeParse(read.body);
-  if (!parsed.success) return zodErrorResponse(parsed.error);
+  const parsed = await parseJsonBody(request, batchBodySchema);
+  if (!parsed.ok) return parsed.response;
   try {
     return jsonResponse(startBatch(getDb(), parsed.data), { status: 202 });
   } catch (error) {

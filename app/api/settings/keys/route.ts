@@ -1,5 +1,5 @@
 import { authorize, callerIdentity } from "@/app/_lib/auth";
-import { jsonResponse, readJsonBody, zodErrorResponse } from "@/app/_lib/http";
+import { jsonResponse, parseJsonBody } from "@/app/_lib/http";
 import { createKeySchema } from "@/app/_lib/security/settings";
 import { getDb } from "@/db/client";
 import { createApiKey, listApiKeys } from "@/db/queries/auth";
@@ -18,10 +18,8 @@ export function GET(request: Request): Response {
 export async function POST(request: Request): Promise<Response> {
   const auth = authorize(request, "users:admin");
   if (!auth.ok) return auth.response;
-  const read = await readJsonBody(request);
-  if (!read.ok) return read.response;
-  const parsed = createKeySchema.safeParse(read.body);
-  if (!parsed.success) return zodErrorResponse(parsed.error);
+  const parsed = await parseJsonBody(request, createKeySchema);
+  if (!parsed.ok) return parsed.response;
   const { key, record } = createApiKey(getDb(), { ...parsed.data, createdBy: callerIdentity(auth) });
   return jsonResponse({ key, record }, { status: 201 });
 }

@@ -1,5 +1,5 @@
 import { authorize, callerIdentity } from "@/app/_lib/auth";
-import { errorResponse, jsonResponse, readJsonBody, zodErrorResponse } from "@/app/_lib/http";
+import { errorResponse, jsonResponse, parseJsonBody } from "@/app/_lib/http";
 import { createUserSchema } from "@/app/_lib/security/settings";
 import { getDb } from "@/db/client";
 import { findUserByName, insertUser, listUsers } from "@/db/queries/auth";
@@ -19,10 +19,8 @@ export function GET(request: Request): Response {
 export async function POST(request: Request): Promise<Response> {
   const auth = authorize(request, "users:admin");
   if (!auth.ok) return auth.response;
-  const read = await readJsonBody(request);
-  if (!read.ok) return read.response;
-  const parsed = createUserSchema.safeParse(read.body);
-  if (!parsed.success) return zodErrorResponse(parsed.error);
+  const parsed = await parseJsonBody(request, createUserSchema);
+  if (!parsed.ok) return parsed.response;
   const db = getDb();
   if (findUserByName(db, parsed.data.name)) return errorResponse(409, `name: a user named ${parsed.data.name} exists`, { param: "name" });
   const passwordHash = await hashPassword(parsed.data.password);

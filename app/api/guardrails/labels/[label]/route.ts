@@ -1,6 +1,6 @@
 import { authorize, callerIdentity } from "@/app/_lib/auth";
 import { moveBodySchema } from "@/app/_lib/guardrails/api";
-import { errorResponse, jsonResponse, readJsonBody, zodErrorResponse } from "@/app/_lib/http";
+import { errorResponse, jsonResponse, parseJsonBody } from "@/app/_lib/http";
 import { getDb } from "@/db/client";
 import { LABEL_PATTERN, moveConfigLabel, protectedLabels } from "@/db/queries/configs";
 
@@ -20,10 +20,8 @@ export async function PUT(request: Request, { params }: { params: Promise<{ labe
   if (!LABEL_PATTERN.test(label)) {
     return errorResponse(400, `label: ${JSON.stringify(label)} is not a label name (letters, digits, . _ -, up to 64, not a version number)`, { param: "label" });
   }
-  const read = await readJsonBody(request);
-  if (!read.ok) return read.response;
-  const body = moveBodySchema.safeParse(read.body);
-  if (!body.success) return zodErrorResponse(body.error);
+  const body = await parseJsonBody(request, moveBodySchema);
+  if (!body.ok) return body.response;
   if (isProtected && body.data.confirm !== label) {
     return errorResponse(400, `confirm: ${label} is a protected label: send confirm: ${JSON.stringify(label)} to move it`, { param: "confirm", code: "confirmation_required" });
   }

@@ -1,5 +1,5 @@
 import { authorize } from "@/app/_lib/auth";
-import { errorResponse, jsonResponse, readJsonBody, zodErrorResponse } from "@/app/_lib/http";
+import { errorResponse, jsonResponse, parseJsonBody } from "@/app/_lib/http";
 import { parseId, updateUserSchema } from "@/app/_lib/security/settings";
 import { getDb } from "@/db/client";
 import { countActiveAdmins, findUserById, updateUser } from "@/db/queries/auth";
@@ -17,10 +17,8 @@ export async function PATCH(request: Request, { params }: { params: Promise<{ us
   if (!auth.ok) return auth.response;
   const id = parseId((await params).userId);
   if (id === null) return errorResponse(400, "userId: expected a positive integer", { param: "userId" });
-  const read = await readJsonBody(request);
-  if (!read.ok) return read.response;
-  const parsed = updateUserSchema.safeParse(read.body);
-  if (!parsed.success) return zodErrorResponse(parsed.error);
+  const parsed = await parseJsonBody(request, updateUserSchema);
+  if (!parsed.ok) return parsed.response;
   const db = getDb();
   const user = findUserById(db, id);
   if (!user) return errorResponse(404, `user ${id} not found`);

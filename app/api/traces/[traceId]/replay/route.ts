@@ -1,5 +1,5 @@
 import { authorize } from "@/app/_lib/auth";
-import { errorResponse, jsonResponse, readJsonBody, zodErrorResponse } from "@/app/_lib/http";
+import { errorResponse, jsonResponse, parseJsonBody } from "@/app/_lib/http";
 import { parseTraceId, replayErrorResponse } from "@/app/_lib/replay/http";
 import { replayBodySchema, runReplay } from "@/app/_lib/replay/run";
 import { loadOriginal } from "@/app/_lib/replay/source";
@@ -18,10 +18,8 @@ export async function POST(request: Request, { params }: { params: Promise<{ tra
   if (!auth.ok) return auth.response;
   const id = parseTraceId((await params).traceId);
   if (!id.ok) return id.response;
-  const read = await readJsonBody(request);
-  if (!read.ok) return read.response;
-  const parsed = replayBodySchema.safeParse(read.body);
-  if (!parsed.success) return zodErrorResponse(parsed.error);
+  const parsed = await parseJsonBody(request, replayBodySchema);
+  if (!parsed.ok) return parsed.response;
   const db = getDb();
   const original = loadOriginal(db, id.id);
   if (!original) return errorResponse(404, `trace ${id.id} not found`);
