@@ -1,7 +1,7 @@
 import "server-only";
 import { generationResponse } from "./generate";
 import { generationErrorResponse } from "./serving/errors";
-import { SSE_HEADERS } from "./http";
+import { sseResponse } from "./http";
 import type { GenerationHandle } from "./serving/generation";
 
 /*
@@ -13,42 +13,25 @@ import type { GenerationHandle } from "./serving/generation";
  *   event: error  {error: {message, type, param, code}}   (then the stream ends)
  */
 export function streamGeneration(handle: GenerationHandle, configVersion: number, cancel: AbortController, headers: Record<string, string> = {}): Response {
-  const encoder = new TextEncoder();
-  let open = true;
-  const body = new ReadableStream<Uint8Array>({
-    start(controller) {
-      const send = (event: string, data: unknown) => {
-        if (open) controller.enqueue(encoder.encode(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`));
-      };
-      send("start", { trace_id: handle.traceId, config_version: configVersion, prompt_tokens: handle.promptTokens });
-      void (async () => {
-        try {
-          for (;;) {
-            const next = await handle.steps.next();
-            if (next.done) {
-              send("done", generationResponse({ traceId: handle.traceId, result: next.value }, configVersion));
-              break;
-            }
-            const s = next.value;
-            send("step", {
-              step: s.index, k: s.k, drafted: s.paths[Math.max(s.verify.pathIndex, 0)]?.tokens.length ?? 0, accepted: s.verify.accepted,
-              tokens: s.emitted.map((t) => ({ id: t.id, text: t.text, origin: t.origin, prob: t.prob, step: t.step })),
-            });
-          }
-        } catch (error) {
-          send("error", await generationErrorResponse(error).json());
+  // A client that goes away aborts `cancel`: the generation stops at its next step and is traced as cancelled.
+  return sseResponse({ ...headers, "x-speclens-trace-id": handle.traceId }, cancel, async (write) => {
+    const send = (event: string, data: unknown) => write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+    send("start", { trace_id: handle.traceId, config_version: configVersion, prompt_tokens: handle.promptTokens });
+    try {
+      for (;;) {
+        const next = await handle.steps.next();
+        if (next.done) {
+          send("done", generationResponse({ traceId: handle.traceId, result: next.value }, configVersion));
+          break;
         }
-        if (open) controller.close();
-        open = false;
-      })();
-    },
-    cancel() {
-      // The client went away: the generation stops at its next step and is traced as cancelled.
-      open = false;
-      cancel.abort();
-    },
-  });
-  return new Response(body, {
-    headers: { ...headers, ...SSE_HEADERS, "x-speclens-trace-id": handle.traceId },
+        const s = next.value;
+        send("step", {
+          step: s.index, k: s.k, drafted: s.paths[Math.max(s.verify.pathIndex, 0)]?.tokens.length ?? 0, accepted: s.verify.accepted,
+          tokens: s.emitted.map((t) => ({ id: t.id, text: t.text, origin: t.origin, prob: t.prob, step: t.step })),
+        });
+      }
+    } catch (error) {
+      send("error", await generationErrorResponse(error).json());
+    }
   });
 }

@@ -98,6 +98,32 @@ export const SSE_HEADERS = {
   "x-accel-buffering": "no",
 } as const;
 
+/**
+ * A server-sent-events response. `run` writes SSE text (events, `data:` lines, comments) while the client
+ * listens; the stream ends when it returns. A client that goes away aborts `cancel`, so the generation
+ * behind the stream stops at its next step, and later writes are dropped.
+ */
+export function sseResponse(headers: Record<string, string>, cancel: AbortController, run: (write: (text: string) => void) => Promise<void>): Response {
+  const encoder = new TextEncoder();
+  let open = true;
+  const body = new ReadableStream<Uint8Array>({
+    start(controller) {
+      const write = (text: string) => {
+        if (open) controller.enqueue(encoder.encode(text));
+      };
+      void run(write).finally(() => {
+        if (open) controller.close();
+        open = false;
+      });
+    },
+    cancel() {
+      open = false;
+      cancel.abort();
+    },
+  });
+  return new Response(body, { headers: { ...headers, ...SSE_HEADERS } });
+}
+
 /** The request body as JSON, or a 400 response saying it is not (413 past the size limit). */
 export async function readJsonBody(request: Request): Promise<{ ok: true; body: unknown } | { ok: false; response: Response }> {
   const read = await readBodyText(request);

@@ -112,6 +112,30 @@ describe("POST /api/generate, traced end to end", () => {
     expect(((await response.json()) as { error: { message: string } }).error.message).toMatch(message);
   });
 
+  it("streams start, one step event per speculative step, then done with the whole response", async () => {
+    const response = await generate({ prompt: "The jury said that the city", max_tokens: 20, proposer: "draft-model", k_max: 4, stream: true });
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-type")).toMatch(/^text\/event-stream/);
+    const traceId = response.headers.get("x-speclens-trace-id");
+    expect(traceId).toMatch(/^[0-9a-f]{32}$/);
+    expect((response.headers.get("server-timing") ?? "").split(", ").map((entry) => entry.split(";")[0])).toEqual(["auth", "parse", "prepare", "start"]);
+    const events = (await response.text()).trim().split("\n\n").map((block) => {
+      const [event, data] = block.split("\n");
+      return { event: event.replace("event: ", ""), data: JSON.parse(data.replace("data: ", "")) };
+    });
+    expect(events[0]).toMatchObject({ event: "start", data: { trace_id: traceId } });
+    const done = events.at(-1)!;
+    expect(done.event).toBe("done");
+    const body = done.data as GenerateBody;
+    expect(body.trace_id).toBe(traceId);
+    const steps = events.slice(1, -1);
+    expect(steps.every((e) => e.event === "step")).toBe(true);
+    expect(steps.length).toBe(body.summary.steps);
+    // The streamed tokens, in order, are the response's tokens.
+    const streamed = steps.flatMap((e) => (e.data as { tokens: { id: number }[] }).tokens.map((t) => t.id));
+    expect(streamed).toEqual(body.tokens.map((t) => t.id));
+  });
+
   it("rejects a body that is not JSON", async () => {
     const response = await POST(new Request("http://localhost/api/generate", { method: "POST", body: "{" }));
     expect(response.status).toBe(400);

@@ -3,7 +3,7 @@ import type { z } from "zod";
 import type { SpecEngine } from "@/engine";
 import { authorize } from "../auth";
 import { getEngine } from "../engine";
-import { SSE_HEADERS, jsonResponse, parseJsonBody } from "../http";
+import { jsonResponse, parseJsonBody, sseResponse } from "../http";
 import { PhaseTimer } from "../server-timing";
 import { generationErrorResponse } from "../serving/errors";
 import { startGeneration, type GenerationHandle } from "../serving/generation";
@@ -63,7 +63,7 @@ export async function handleOpenAI<T extends z.ZodType>(request: Request, endpoi
     headers: { "x-speclens-trace-id": handle.traceId, "x-speclens-trace-url": `/traces/${handle.traceId}` },
   };
   return req.stream
-    ? streamReply(engine, endpoint.dialect, req, handle, { ...reply, headers: { ...reply.headers, "server-timing": timing.header() } }, cancel)
+    ? streamReply(endpoint.dialect, req, handle, { ...reply, headers: { ...reply.headers, "server-timing": timing.header() } }, cancel)
     : completeReply(endpoint.dialect, req, handle, reply, timing);
 }
 
@@ -103,68 +103,51 @@ async function completeReply(dialect: Dialect, req: PreparedRequest, handle: Gen
   );
 }
 
-function streamReply(engine: SpecEngine, dialect: Dialect, req: PreparedRequest, handle: GenerationHandle, reply: Reply, cancel: AbortController): Response {
-  const encoder = new TextEncoder();
-  let open = true;
-  const body = new ReadableStream<Uint8Array>({
-    start(controller) {
-      const write = (data: string) => {
-        if (open) controller.enqueue(encoder.encode(`data: ${data}\n\n`));
-      };
-      const chunk = (choices: unknown[], extra: Record<string, unknown> = {}) =>
-        write(JSON.stringify({ id: reply.id, object: dialect.chunkObject, created: reply.created, model: req.model, choices, ...extra }));
-      // An SSE comment first: it puts the headers (and the trace id) on the wire at once, even while
-      // the request still waits in the queue for a slot. Clients ignore comments.
-      controller.enqueue(encoder.encode(`: speclens trace ${handle.traceId}\n\n`));
-      void (async () => {
-        const opening = dialect.openingChoice();
-        if (opening) chunk([opening]);
-        let offset = 0;
-        if (req.echo) {
-          chunk([dialect.choice(req.echo, [], null, req, 0, true)]);
-          offset = req.echo.length;
+function streamReply(dialect: Dialect, req: PreparedRequest, handle: GenerationHandle, reply: Reply, cancel: AbortController): Response {
+  // A client that goes away aborts `cancel`: generation stops and the loop below drains the (now short) rest.
+  return sseResponse(reply.headers, cancel, async (write) => {
+    const data = (text: string) => write(`data: ${text}\n\n`);
+    const chunk = (choices: unknown[], extra: Record<string, unknown> = {}) =>
+      data(JSON.stringify({ id: reply.id, object: dialect.chunkObject, created: reply.created, model: req.model, choices, ...extra }));
+    // An SSE comment first: it puts the headers (and the trace id) on the wire at once, even while
+    // the request still waits in the queue for a slot. Clients ignore comments.
+    write(`: speclens trace ${handle.traceId}\n\n`);
+    const opening = dialect.openingChoice();
+    if (opening) chunk([opening]);
+    let offset = 0;
+    if (req.echo) {
+      chunk([dialect.choice(req.echo, [], null, req, 0, true)]);
+      offset = req.echo.length;
+    }
+    // The engine detokenizes incrementally (engine/detokenizer.ts): each step carries its text delta.
+    let streamed = 0;
+    try {
+      for (;;) {
+        const next = await handle.steps.next();
+        if (next.done) {
+          const result = next.value;
+          // Only a request that ended between steps (abort, time budget) leaves text no step carried.
+          const rest = result.text.slice(streamed);
+          chunk([dialect.choice(rest, [], openaiFinishReason(result.finishReason), req, offset, true)], {
+            speclens: speclensSummary(handle.traceId, result, req),
+          });
+          if (req.includeUsage) chunk([], { usage: usage(handle.promptTokens, result.tokens.length) });
+          break;
         }
-        // The engine detokenizes incrementally (engine/detokenizer.ts): each step carries its text delta.
-        let streamed = 0;
-        try {
-          for (;;) {
-            const next = await handle.steps.next();
-            if (next.done) {
-              const result = next.value;
-              // Only a request that ended between steps (abort, time budget) leaves text no step carried.
-              const rest = result.text.slice(streamed);
-              chunk([dialect.choice(rest, [], openaiFinishReason(result.finishReason), req, offset, true)], {
-                speclens: speclensSummary(handle.traceId, result, req),
-              });
-              if (req.includeUsage) chunk([], { usage: usage(handle.promptTokens, result.tokens.length) });
-              break;
-            }
-            const emitted = next.value.emitted;
-            if (emitted.length === 0) continue;
-            const delta = next.value.textDelta;
-            streamed += delta.length;
-            // Tokens whose text is held back still carry their logprobs now.
-            if (delta === "" && req.logprobs === null) continue;
-            chunk([dialect.choice(delta, emitted, null, req, offset, true)]);
-            offset += delta.length;
-          }
-        } catch (error) {
-          const response = generationErrorResponse(error, req.paramNames);
-          write(await response.text());
-        }
-        write("[DONE]");
-        if (open) controller.close();
-        open = false;
-      })();
-    },
-    cancel() {
-      // The client went away: stop generating; the loop above drains the (now short) rest.
-      open = false;
-      cancel.abort();
-    },
-  });
-  return new Response(body, {
-    headers: { ...reply.headers, ...SSE_HEADERS },
+        const emitted = next.value.emitted;
+        if (emitted.length === 0) continue;
+        const delta = next.value.textDelta;
+        streamed += delta.length;
+        // Tokens whose text is held back still carry their logprobs now.
+        if (delta === "" && req.logprobs === null) continue;
+        chunk([dialect.choice(delta, emitted, null, req, offset, true)]);
+        offset += delta.length;
+      }
+    } catch (error) {
+      const response = generationErrorResponse(error, req.paramNames);
+      data(await response.text());
+    }
+    data("[DONE]");
   });
 }
 
