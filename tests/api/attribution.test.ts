@@ -4,7 +4,8 @@ import { attribute } from "@/app/_lib/replay/attribution";
 import { defaultReplayDeps, runReplay } from "@/app/_lib/replay/run";
 import { loadOriginal } from "@/app/_lib/replay/source";
 import { heldoutPrompts } from "../support/models";
-import { attribution, generate, startReplayFixture } from "../support/replay-api";
+import { attribution, generate } from "../support/replay-api";
+import { startEngineApp } from "../support/engine-app";
 import type { TracingFixture } from "../tracing/helpers";
 
 /*
@@ -16,7 +17,7 @@ import type { TracingFixture } from "../tracing/helpers";
 
 let fx: TracingFixture;
 let close: () => Promise<void>;
-beforeAll(() => ({ fx, close } = startReplayFixture()));
+beforeAll(() => ({ fx, close } = startEngineApp()));
 afterAll(() => close());
 
 const prompts = heldoutPrompts(4, 16);

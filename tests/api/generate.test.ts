@@ -2,10 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { POST } from "@/app/api/generate/route";
 import { GET as getTraceRoute } from "@/app/api/traces/[traceId]/route";
 import { GET as healthRoute } from "@/app/api/health/route";
-import { closeDatabase } from "@/db/client";
-import { setActiveProcessor } from "@/db/tracing/runtime";
-import { DRAFT_DIR, TARGET_DIR } from "../support/models";
-import { startTracingFixture, type TracingFixture } from "../tracing/helpers";
+import { jsonRequest, startEngineApp } from "../support/engine-app";
 
 /*
  * End to end: POST /api/generate on the real engine (the shipped pair, or SPECLENS_TARGET_DIR /
@@ -13,29 +10,11 @@ import { startTracingFixture, type TracingFixture } from "../tracing/helpers";
  * must read back from GET /api/traces/{id} with everything the engine emitted.
  */
 
-let fx: TracingFixture;
-const saved = { db: process.env.SPECLENS_DB, target: process.env.SPECLENS_TARGET_DIR, draft: process.env.SPECLENS_DRAFT_DIR, threads: process.env.SPECLENS_THREADS };
+let close: () => Promise<void>;
+beforeAll(() => ({ close } = startEngineApp()));
+afterAll(() => close());
 
-beforeAll(() => {
-  fx = startTracingFixture();
-  process.env.SPECLENS_DB = fx.database.path;
-  process.env.SPECLENS_TARGET_DIR = TARGET_DIR;
-  process.env.SPECLENS_DRAFT_DIR = DRAFT_DIR;
-  process.env.SPECLENS_THREADS = "1";
-  setActiveProcessor(fx.processor);
-});
-afterAll(async () => {
-  setActiveProcessor(null);
-  closeDatabase();
-  for (const [k, v] of Object.entries({ SPECLENS_DB: saved.db, SPECLENS_TARGET_DIR: saved.target, SPECLENS_DRAFT_DIR: saved.draft, SPECLENS_THREADS: saved.threads })) {
-    if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
-  }
-  await fx.close();
-});
-
-const generate = (body: unknown) =>
-  POST(new Request("http://localhost/api/generate", { method: "POST", body: JSON.stringify(body), headers: { "content-type": "application/json" } }));
+const generate = (body: unknown) => POST(jsonRequest("/api/generate", body));
 
 interface GenerateBody {
   trace_id: string;

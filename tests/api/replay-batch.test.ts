@@ -4,13 +4,14 @@ import type { BatchJob } from "@/app/_lib/replay/batch";
 import { DELETE as cancelRoute, GET as jobRoute } from "@/app/api/replay/batch/[jobId]/route";
 import { POST as batchRoute } from "@/app/api/replay/batch/route";
 import { heldoutPrompts } from "../support/models";
-import { generate, startReplayFixture } from "../support/replay-api";
+import { generate } from "../support/replay-api";
+import { startEngineApp } from "../support/engine-app";
 
 /* Batch replay through the routes on the shipped pair: by ids and by filter to a summary, cancel, bad input. */
 
 let close: () => Promise<void>;
-let fx: ReturnType<typeof startReplayFixture>["fx"];
-beforeAll(() => ({ close, fx } = startReplayFixture()));
+let fx: ReturnType<typeof startEngineApp>["fx"];
+beforeAll(() => ({ close, fx } = startEngineApp()));
 afterAll(() => close());
 
 const post = async (body: unknown) => {

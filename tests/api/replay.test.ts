@@ -2,7 +2,8 @@ import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { countDerived } from "@/db/queries/traces";
 import { heldoutPrompts } from "../support/models";
-import { attribution, generate, replay, replays, startReplayFixture } from "../support/replay-api";
+import { attribution, generate, replay, replays } from "../support/replay-api";
+import { startEngineApp } from "../support/engine-app";
 import type { TracingFixture } from "../tracing/helpers";
 
 /*
@@ -14,7 +15,7 @@ import type { TracingFixture } from "../tracing/helpers";
 
 let fx: TracingFixture;
 let close: () => Promise<void>;
-beforeAll(() => ({ fx, close } = startReplayFixture()));
+beforeAll(() => ({ fx, close } = startEngineApp()));
 afterAll(() => close());
 
 const prompts = heldoutPrompts(3, 16);

@@ -4,40 +4,12 @@ import { POST as replayRoute } from "@/app/api/traces/[traceId]/replay/route";
 import { GET as replaysRoute } from "@/app/api/traces/[traceId]/replays/route";
 import type { AttributionAnswer } from "@/app/_lib/replay/attribution";
 import type { ReplayAnswer } from "@/app/_lib/replay/run";
-import { closeDatabase } from "@/db/client";
 import type { ReplayListItem } from "@/db/queries/replays";
-import { setActiveProcessor } from "@/db/tracing/runtime";
-import { startTracingFixture, type TracingFixture } from "../tracing/helpers";
-import { DRAFT_DIR, TARGET_DIR } from "./models";
 
 /*
  * The replay routes called in-process on the real engine (the shipped pair) with a real tracer
- * provider and SQLite processor, as tests/api/generate.test.ts does for generation.
+ * provider and SQLite processor (tests/support/engine-app.ts starts them).
  */
-
-const KEYS = ["SPECLENS_DB", "SPECLENS_TARGET_DIR", "SPECLENS_DRAFT_DIR", "SPECLENS_THREADS"] as const;
-
-export function startReplayFixture(): { fx: TracingFixture; close: () => Promise<void> } {
-  const saved = Object.fromEntries(KEYS.map((k) => [k, process.env[k]]));
-  const fx = startTracingFixture();
-  process.env.SPECLENS_DB = fx.database.path;
-  process.env.SPECLENS_TARGET_DIR = TARGET_DIR;
-  process.env.SPECLENS_DRAFT_DIR = DRAFT_DIR;
-  process.env.SPECLENS_THREADS = "1";
-  setActiveProcessor(fx.processor);
-  return {
-    fx,
-    close: async () => {
-      setActiveProcessor(null);
-      closeDatabase();
-      for (const [k, v] of Object.entries(saved)) {
-        if (v === undefined) delete process.env[k];
-        else process.env[k] = v;
-      }
-      await fx.close();
-    },
-  };
-}
 
 /** A success body, or the error shape on a 4xx (tests assert the status first). */
 type Answer<T> = T & { error: { message: string; param: string | null } };
