@@ -6,7 +6,8 @@ continuations of training-split prompts in batches of thousands, and the draft l
 next-token distribution (alpha x KL + (1 - alpha) x CE, as train.py) on blocks that are regenerated every
 round, each used about --reuse times, so the draft sees hundreds of millions of fresh tokens in minutes.
 Optionally a second student trains beside it on the same batches: the draft grown by --grow layers, each
-new layer starting as the identity (its output projections zero), so it starts from the draft's function.
+new layer starting as the identity (its output projections zero), so it starts from the draft's function;
+or the draft without layer --drop N, which drafts each token ~0.055 ms a layer cheaper on the 2-core host.
 
 Three steps, because the GPU machine receives at most 64 MiB and runs a newer torch:
 
@@ -65,6 +66,24 @@ def grow(model: LlamaLM, extra: int) -> LlamaLM:
             layer.self_attn.o_proj.weight.zero_()
             layer.down_proj.weight.zero_()
     return grown
+
+
+def drop(model: LlamaLM, layer: int) -> LlamaLM:
+    """The draft without decoder layer `layer`, the others keeping their weights: a cheaper draft per token
+    (docs/engine-performance.md item 18: a layer is ~0.055 ms of each drafted token on the 2-core host)."""
+    n = model.cfg.num_hidden_layers
+    assert n > 1 and 0 <= layer < n, f"--drop {layer}: the draft has layers 0..{n - 1}"
+    smaller = LlamaLM(ModelConfig(**{**model.cfg.to_dict(), "num_hidden_layers": n - 1})).to(next(model.parameters()).device)
+    state = {}
+    for key, value in model.state_dict().items():
+        if key.startswith("layers."):
+            _, index, rest = key.split(".", 2)
+            if int(index) == layer:
+                continue
+            key = f"layers.{int(index) - (int(index) > layer)}.{rest}"
+        state[key] = value
+    smaller.load_state_dict(state)
+    return smaller
 
 
 @torch.no_grad()
@@ -141,6 +160,8 @@ def train(args) -> None:
     students = [Student("a", draft, meta, args, args.out)]
     if args.grow:
         students.append(Student("b", grow(draft, args.grow), meta, args, args.out))
+    elif args.drop is not None:
+        students.append(Student("b", drop(draft, args.drop), meta, args, args.out))
 
     t0 = time.time()
     fresh = torch.cat([generate(teacher, train_tokens, args.eval_batch, eval_gen, args) for _ in range(args.eval_rounds)])
@@ -164,7 +185,7 @@ def train(args) -> None:
             phases = list(s.meta.get("phases", [])) + [{
                 "phase": len(s.meta.get("phases", [])) + 1, "minutes": args.minutes, "lr": args.lr, "gen_frac": args.gen_frac,
                 "gen_tokens": gen_tokens, "online": True, "batch": args.batch, "reuse": args.reuse, "grow": args.grow if s.name == "b" else 0,
-                "seed": args.seed, "until_step": s.meta.get("step", 0) + step}]
+                **({"drop": args.drop} if s.name == "b" and args.drop is not None else {}), "seed": args.seed, "until_step": s.meta.get("step", 0) + step}]
             save_weights(os.path.join(s.dir, "best.npz"), s.model.state_dict(), np.float32)
             with open(os.path.join(s.dir, "best.json"), "w") as f:
                 json.dump({"config": s.model.cfg.to_dict(), "step": s.meta.get("step", 0) + step,
@@ -267,7 +288,9 @@ def main() -> None:
     t.add_argument("--minutes", type=float, required=True)
     t.add_argument("--device", default="cuda")
     t.add_argument("--draft", help="prefix of the draft to resume (.npz + .json; default <inputs>/draft, as packed)")
-    t.add_argument("--grow", type=int, default=0, help="also train the draft grown by this many layers")
+    growth = t.add_mutually_exclusive_group()
+    growth.add_argument("--grow", type=int, default=0, help="also train the draft grown by this many layers")
+    growth.add_argument("--drop", type=int, help="also train the draft without this layer (0-based)")
     t.add_argument("--batch", type=int, default=64, help="blocks of 512 tokens per step")
     t.add_argument("--gen-batch", type=int, default=4096, help="prompts the target continues per round")
     t.add_argument("--reuse", type=float, default=3.0, help="mean number of times a generated block is trained on")
