@@ -111,10 +111,13 @@ export function sseResponse(headers: Record<string, string>, cancel: AbortContro
       const write = (text: string) => {
         if (open) controller.enqueue(encoder.encode(text));
       };
-      void run(write).finally(() => {
-        if (open) controller.close();
-        open = false;
-      });
+      // `run` answers its own errors in the stream; anything that still escapes is logged, never left unhandled.
+      void run(write)
+        .catch((error: unknown) => console.error("speclens: event stream failed:", error))
+        .finally(() => {
+          if (open) controller.close();
+          open = false;
+        });
     },
     cancel() {
       open = false;
