@@ -1,6 +1,6 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { z } from "zod";
-import { parseJsonBody } from "@/app/_lib/http";
+import { parseJsonBody, sseResponse } from "@/app/_lib/http";
 
 const schema = z.object({ prompt: z.string().min(1), max_tokens: z.number().int().max(64).default(16) });
 const post = (body: string, headers: Record<string, string> = {}) =>
@@ -44,6 +44,53 @@ describe("parseJsonBody", () => {
     } finally {
       if (saved === undefined) delete process.env.SPECLENS_MAX_BODY_BYTES;
       else process.env.SPECLENS_MAX_BODY_BYTES = saved;
+    }
+  });
+});
+
+describe("sseResponse", () => {
+  it("streams what the writer writes with the SSE headers, and ends when it returns", async () => {
+    const response = sseResponse({ "x-speclens-trace-id": "abc" }, new AbortController(), async (write) => {
+      write("event: start\ndata: {}\n\n");
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      write("data: [DONE]\n\n");
+    });
+    expect(response.headers.get("content-type")).toBe("text/event-stream; charset=utf-8");
+    expect(response.headers.get("x-speclens-trace-id")).toBe("abc");
+    expect(await response.text()).toBe("event: start\ndata: {}\n\ndata: [DONE]\n\n");
+  });
+
+  it("aborts the generation when the client goes away, and drops later writes", async () => {
+    const cancel = new AbortController();
+    let release!: () => void;
+    const wrote: boolean[] = [];
+    const response = sseResponse({}, cancel, async (write) => {
+      write("data: 1\n\n");
+      await new Promise<void>((resolve) => (release = resolve));
+      write("data: 2\n\n");
+      wrote.push(true);
+    });
+    const reader = response.body!.getReader();
+    expect(new TextDecoder().decode((await reader.read()).value)).toBe("data: 1\n\n");
+    await reader.cancel();
+    expect(cancel.signal.aborted).toBe(true);
+    release();
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(wrote).toEqual([true]);
+  });
+
+  it("closes the stream and logs an error the writer did not handle", async () => {
+    const logged = vi.spyOn(console, "error").mockImplementation(() => undefined);
+    try {
+      const response = sseResponse({}, new AbortController(), async (write) => {
+        write("data: 1\n\n");
+        throw new Error("boom");
+      });
+      expect(await response.text()).toBe("data: 1\n\n");
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      expect(logged).toHaveBeenCalledWith("speclens: event stream failed:", expect.objectContaining({ message: "boom" }));
+    } finally {
+      logged.mockRestore();
     }
   });
 });
