@@ -24,7 +24,9 @@ interface Training {
   /** Tokens of the target's own generations the draft was distilled on (0 for the target). */
   gen_tokens: number;
   /** Draft runs trained in several resumed phases (tools/train/retrain.sh), in order. */
-  phases?: { phase: number; minutes: number; lr: number; gen_frac: number; gen_tokens: number; seed: number; until_step?: number; labelled?: boolean; online?: boolean; batch?: number }[];
+  phases?: { phase: number; minutes: number; lr: number; gen_frac: number; gen_tokens: number; seed: number; until_step?: number; labelled?: boolean; online?: boolean; batch?: number;
+    /** The phase started from the draft so far without one of its layers (distill_online.py drop). */
+    dropped_layer?: { layer: number; layers_before: number } }[];
   /** Every periodic evaluation of the run. */
   log: { step: number; tokens: number; heldout_loss: number }[];
 }
@@ -44,7 +46,7 @@ function draftPhases(training: Training): string {
     return ` (${tokens(training.gen_tokens)} tokens, ${pct(Number(training.args.gen_frac))} of steps on them)`;
   }
   const parts = training.phases.map((p) =>
-    `${p.phase}) ${p.minutes} min at lr ${p.lr}, ${pct(p.gen_frac)} of steps on ${tokens(p.gen_tokens)} generated tokens${phaseSource(p)}${p.until_step ? `, to step ${p.until_step}` : ""}`);
+    `${p.phase}) ${p.dropped_layer ? `layer ${p.dropped_layer.layer} of ${p.dropped_layer.layers_before} removed, then ` : ""}${p.minutes} min at lr ${p.lr}, ${pct(p.gen_frac)} of steps on ${tokens(p.gen_tokens)} generated tokens${phaseSource(p)}${p.until_step ? `, to step ${p.until_step}` : ""}`);
   return ` (${training.phases.length} phases, each resumed from the last, tools/train/retrain.sh: ${parts.join("; ")})`;
 }
 

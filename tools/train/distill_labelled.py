@@ -113,6 +113,8 @@ def main() -> None:
 
     start_step, tokens_seen, prev_elapsed = state["step"], state["tokens"], state.get("elapsed_s", 0.0)
     phases = list(state.get("phases", []))
+    # A checkpoint from `distill_online.py drop` names the layer it lost; this phase's record carries it.
+    dropped = {"dropped_layer": state["dropped_layer"]} if "dropped_layer" in state else {}
     os.makedirs(args.out, exist_ok=True)
     log = open(os.path.join(args.out, "log.jsonl"), "a")
     best = agreement()
@@ -151,7 +153,7 @@ def main() -> None:
                           "seed": args.seed, "args": {**vars(args), "seq": SEQ}, "gen_tokens": int(sizes.sum().item()) * SEQ,
                           "phases": phases + [{"phase": len(phases) + 1, "minutes": args.minutes, "lr": args.lr,
                                                "gen_frac": args.gen_frac, "gen_tokens": int(sizes.sum().item()) * SEQ,
-                                               "labelled": True, "seed": args.seed, "until_step": step}]}
+                                               "labelled": True, "seed": args.seed, "until_step": step, **dropped}]}
             torch.save(checkpoint, os.path.join(args.out, "last.pt"))
             if agree > best:
                 best = agree

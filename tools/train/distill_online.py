@@ -272,6 +272,19 @@ def unpack(args) -> None:
     print(f"{args.out}: {model.num_parameters():,} parameters, step {meta['step']}, agreement {meta['agreement']}")
 
 
+def drop_layer(args) -> None:
+    """A train.py-format checkpoint without layer --layer (drop()), its training history kept, for
+    distill_labelled.py to train on this CPU (tools/train/retrain.sh step 6g)."""
+    ckpt = torch.load(args.src, map_location="cpu")
+    model = LlamaLM(ModelConfig(**ckpt["config"]))
+    model.load_state_dict(ckpt["model"])
+    smaller = drop(model, args.layer)
+    ckpt = {k: v for k, v in ckpt.items() if k != "optimizer"}  # the optimizer's state belongs to the 3-layer model
+    torch.save({**ckpt, "config": smaller.cfg.to_dict(), "model": smaller.state_dict(),
+                "dropped_layer": {"layer": args.layer, "layers_before": model.cfg.num_hidden_layers}}, args.out)
+    print(f"{args.out}: {smaller.num_parameters():,} parameters ({model.cfg.num_hidden_layers} -> {smaller.cfg.num_hidden_layers} layers)")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -308,8 +321,12 @@ def main() -> None:
     u = sub.add_parser("unpack")
     u.add_argument("--src", required=True)
     u.add_argument("--out", required=True)
+    d = sub.add_parser("drop")
+    d.add_argument("--src", required=True, help="train.py-format checkpoint")
+    d.add_argument("--layer", type=int, required=True, help="the layer to remove (0-based)")
+    d.add_argument("--out", required=True)
     args = ap.parse_args()
-    {"pack": pack, "train": train, "unpack": unpack}[args.cmd](args)
+    {"pack": pack, "train": train, "unpack": unpack, "drop": drop_layer}[args.cmd](args)
 
 
 if __name__ == "__main__":
