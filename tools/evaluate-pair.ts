@@ -77,7 +77,7 @@ function card(dir: string, role: "target" | "draft", training: Training, ppl: nu
   return `# ${name}
 
 The ${role === "target" ? "target" : "draft"} model of SpecLens's embedded speculative-decoding pair. Trained from scratch
-on CPU${gpuMinutes ? ", its last distillation phase on one GPU" : ""}; a small research model, not a general-purpose assistant.${quantised ? `
+on CPU${gpuMinutes ? ", one distillation phase on one GPU" : ""}; a small research model, not a general-purpose assistant.${quantised ? `
 
 The ${quantised.bits}-bit weight-quantised form of ${quantised.source} (tools/train/quantize.py): same training, cheaper
 per pass. ${role === "draft" ? "As a draft, quantisation changes only what it proposes, never what the engine emits: every draft token is verified by the target (greedy outputs stay identical to off)." : ""}` : ""}
