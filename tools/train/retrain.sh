@@ -76,7 +76,7 @@ fi
 # trained on this CPU from the fifth phase's labels and a second labelled round (--seed 11223) in two runs,
 # 45 minutes at lr 1e-3 and 50 at 5e-4: greedy agreement on the held-out blocks 0.49 -> 0.785 -> 0.796 (the
 # 3-layer: 0.821). A layer costs ~0.055 ms of every drafted token, so its shorter steps (-4% tokens a step)
-# come out 5-11% faster for the floor (docs/engine-performance.md item 18).
+# come out 2-5% faster for the floor (docs/engine-performance.md item 18).
 $PY tools/train/generate_corpus.py --teacher $CACHE/target/best.pt --minutes "${GEN6_MINUTES:-8}" --batch 128 --seed 11223 \
   --out $CACHE/generated-5.bin
 npx tsx tools/train/label_teacher.ts $CACHE/generated-5.bin $CACHE/lab-generated-5
