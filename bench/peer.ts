@@ -27,6 +27,7 @@ import { runInNewContext } from "node:vm";
 import { AutoModelForCausalLM, AutoTokenizer, env, type PreTrainedModel, type PreTrainedTokenizer } from "@huggingface/transformers";
 import { DEFAULT_TARGET_DIR, SpecEngine, type SpecConfigInput } from "../engine";
 import { heldoutPrompts } from "../tests/support/models";
+import { parseServerTiming } from "../tests/support/server-timing";
 import { median, sum } from "./stats";
 
 interface Runner {
@@ -87,8 +88,9 @@ function httpRunner(label: string, baseUrl: string, apiKey: string | undefined, 
       const body = (await res.json()) as { choices: { text: string }[]; speclens: { timings: { total_ms: number } } };
       // Compared by text: the API returns text; token ids are compared in process.
       // Server-Timing: the handler's total; what it spent outside the generation is total - generate.
-      const phases = new Map((res.headers.get("server-timing") ?? "").split(", ").map((e) => e.split(";dur=")).map(([n, d]) => [n, Number(d)]));
-      const handlerMs = phases.has("total") && phases.has("generate") ? phases.get("total")! - phases.get("generate")! : undefined;
+      const header = res.headers.get("server-timing");
+      const { total, generate } = header ? parseServerTiming(header) : {};
+      const handlerMs = total !== undefined && generate !== undefined ? total - generate : undefined;
       return { ids: [...Buffer.from(body.choices[0].text)], serverMs: body.speclens.timings.total_ms, handlerMs };
     },
   };

@@ -3,6 +3,7 @@ import { POST } from "@/app/api/generate/route";
 import { GET as getTraceRoute } from "@/app/api/traces/[traceId]/route";
 import { GET as healthRoute } from "@/app/api/health/route";
 import { jsonRequest, startEngineApp } from "../support/engine-app";
+import { parseServerTiming } from "../support/server-timing";
 
 /*
  * End to end: POST /api/generate on the real engine (the shipped pair, or SPECLENS_TARGET_DIR /
@@ -33,10 +34,9 @@ describe("POST /api/generate, traced end to end", () => {
     const out = (await response.json()) as GenerateBody;
     expect(out.trace_id).toMatch(/^[0-9a-f]{32}$/);
     // Server-Timing: the handler's phases, generate being the engine's own total from the body.
-    const phases = (response.headers.get("server-timing") ?? "").split(", ").map((entry) => entry.split(";dur="));
-    expect(phases.map(([name]) => name)).toEqual(["auth", "parse", "prepare", "queue", "generate", "trace", "total"]);
-    expect(phases.every(([, ms]) => /^\d+\.\d{2}$/.test(ms))).toBe(true);
-    expect(Number(phases[4][1])).toBeCloseTo(out.timings.totalMs, 1);
+    const phases = parseServerTiming(response.headers.get("server-timing") ?? "");
+    expect(Object.keys(phases)).toEqual(["auth", "parse", "prepare", "queue", "generate", "trace", "total"]);
+    expect(phases.generate).toBeCloseTo(out.timings.totalMs, 1);
 
     const traceResponse = await getTraceRoute(new Request(`http://localhost/api/traces/${out.trace_id}`), { params: Promise.resolve({ traceId: out.trace_id }) });
     expect(traceResponse.status).toBe(200);
@@ -97,7 +97,7 @@ describe("POST /api/generate, traced end to end", () => {
     expect(response.headers.get("content-type")).toMatch(/^text\/event-stream/);
     const traceId = response.headers.get("x-speclens-trace-id");
     expect(traceId).toMatch(/^[0-9a-f]{32}$/);
-    expect((response.headers.get("server-timing") ?? "").split(", ").map((entry) => entry.split(";")[0])).toEqual(["auth", "parse", "prepare", "start"]);
+    expect(Object.keys(parseServerTiming(response.headers.get("server-timing") ?? ""))).toEqual(["auth", "parse", "prepare", "start"]);
     const events = (await response.text()).trim().split("\n\n").map((block) => {
       const [event, data] = block.split("\n");
       return { event: event.replace("event: ", ""), data: JSON.parse(data.replace("data: ", "")) };

@@ -2,6 +2,7 @@ import path from "node:path";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startApp, type RunningApp } from "../../tools/app-process";
+import { parseServerTiming } from "../support/server-timing";
 import { makeTempDir } from "../support/temp";
 
 /*
@@ -114,12 +115,7 @@ describe("the openai client against SpecLens", () => {
   });
 
   it("times the handler's phases in a Server-Timing header", async () => {
-    const parse = (header: string | null) =>
-      Object.fromEntries((header ?? "").split(", ").map((entry) => {
-        const match = /^([a-z]+);dur=(\d+\.\d{2})$/.exec(entry);
-        expect(match, entry).not.toBeNull();
-        return [match![1], Number(match![2])];
-      }));
+    const parse = (header: string | null) => parseServerTiming(header ?? "");
     const post = (extra: Record<string, unknown>) =>
       fetch(`${app.baseUrl}/v1/completions`, {
         method: "POST",
