@@ -1,19 +1,13 @@
-import fs from "node:fs";
 import path from "node:path";
-import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Page } from "playwright-core";
+import { beforeAll, describe, expect, it } from "vitest";
 import { openDatabase } from "@/db/client";
 import type { RequestSignals } from "@/db/alerts/rules";
 import { evaluateAlerts, listAlerts } from "@/db/alerts/store";
 import { loadRecording } from "@/tools/alerts/bench";
 import { traceIdOf } from "../support/spans";
-import { makeTempDir } from "../support/temp";
-import { launchChromium, SCREENSHOT_DIR, startApp, type RunningApp } from "./harness";
+import { SCREENSHOT_DIR, type RunningApp, setUpBrowserSuite } from "./harness";
 
-let temp: ReturnType<typeof makeTempDir>;
-let app: RunningApp;
-let browser: Browser;
-let page: Page;
 let firingId = 0;
 
 /**
@@ -47,21 +41,12 @@ function prepare(databasePath: string): void {
   sqlite.close();
 }
 
-beforeAll(async () => {
-  temp = makeTempDir("speclens-alerts-browser-");
-  const databasePath = path.join(temp.dir, "speclens.db");
-  prepare(databasePath);
-  app = await startApp(databasePath, { SPECLENS_ALERT_INTERVAL_MS: "600000" });
-  browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
-  fs.mkdirSync(SCREENSHOT_DIR, { recursive: true });
+const session = setUpBrowserSuite({
+  prefix: "speclens-alerts-browser-", viewport: { width: 1280, height: 1000 }, env: { SPECLENS_ALERT_INTERVAL_MS: "600000" }, prepare,
 });
-
-afterAll(async () => {
-  await browser?.close();
-  await app?.stop();
-  temp?.cleanup();
-});
+let app: RunningApp;
+let page: Page;
+beforeAll(() => ({ app, page } = session()));
 
 describe("the Alerts page", () => {
   it("shows the firing alert first with its chart, config version and traces, and a badge in the navigation", async () => {

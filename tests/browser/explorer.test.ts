@@ -1,12 +1,11 @@
 import fs from "node:fs";
 import path from "node:path";
-import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Page } from "playwright-core";
+import { beforeAll, describe, expect, it } from "vitest";
 import { openDatabase } from "@/db/client";
 import { writeSpans } from "@/db/tracing/store";
 import { request, step } from "../support/request-spans";
-import { makeTempDir } from "../support/temp";
-import { launchChromium, SCREENSHOT_DIR, startApp, type RunningApp } from "./harness";
+import { SCREENSHOT_DIR, type RunningApp, setUpBrowserSuite } from "./harness";
 
 /*
  * The trace explorer, metrics and home pages on the production build with real engine traces: a few
@@ -15,10 +14,9 @@ import { launchChromium, SCREENSHOT_DIR, startApp, type RunningApp } from "./har
  * few to docs/screenshots/ for the README tour when SPECLENS_DOC_SCREENSHOTS=1).
  */
 
-let temp: ReturnType<typeof makeTempDir>;
+const session = setUpBrowserSuite({ prefix: "speclens-explorer-", viewport: { width: 1280, height: 860 } });
 let databasePath: string;
 let app: RunningApp;
-let browser: Browser;
 let page: Page;
 const generated: { traceId: string; proposer: string }[] = [];
 const DOCS = path.resolve(__dirname, "../../docs/screenshots");
@@ -38,12 +36,7 @@ async function generate(body: Record<string, unknown>): Promise<string> {
 }
 
 beforeAll(async () => {
-  temp = makeTempDir("speclens-explorer-");
-  databasePath = path.join(temp.dir, "speclens.db");
-  app = await startApp(databasePath);
-  browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
-  fs.mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  ({ databasePath, app, page } = session());
   const runs = [
     { prompt: "The jury said that the city election was", proposer: "draft-model" },
     { prompt: "Mrs. Smith went to the market and bought", proposer: "ngram" },
@@ -53,12 +46,6 @@ beforeAll(async () => {
   ];
   for (const run of runs) generated.push({ traceId: await generate(run), proposer: run.proposer });
 }, 240_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await app?.stop();
-  temp?.cleanup();
-});
 
 const rowIds = () => page.getByTestId("trace-table").locator("tbody tr").evaluateAll((rows) => rows.map((r) => r.getAttribute("data-trace-id")));
 const noHorizontalOverflow = () => page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);

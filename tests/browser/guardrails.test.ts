@@ -1,9 +1,7 @@
-import fs from "node:fs";
 import path from "node:path";
-import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { makeTempDir } from "../support/temp";
-import { launchChromium, SCREENSHOT_DIR, startApp, type RunningApp } from "./harness";
+import type { Page } from "playwright-core";
+import { beforeAll, describe, expect, it } from "vitest";
+import { SCREENSHOT_DIR, type RunningApp, setUpBrowserSuite } from "./harness";
 
 /*
  * A new user's path through guardrail configs in a real browser on the production build: edit the
@@ -12,24 +10,10 @@ import { launchChromium, SCREENSHOT_DIR, startApp, type RunningApp } from "./har
  * version 2 and the fallback rule acting on the trace, then roll production back in one move.
  */
 
-let temp: ReturnType<typeof makeTempDir>;
+const session = setUpBrowserSuite({ prefix: "speclens-guardrails-browser-", viewport: { width: 1440, height: 1000 }, env: { SPECLENS_THREADS: "1" } });
 let app: RunningApp;
-let browser: Browser;
 let page: Page;
-
-beforeAll(async () => {
-  temp = makeTempDir("speclens-guardrails-browser-");
-  app = await startApp(path.join(temp.dir, "speclens.db"), { SPECLENS_THREADS: "1" });
-  browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
-  fs.mkdirSync(SCREENSHOT_DIR, { recursive: true });
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await app?.stop();
-  temp?.cleanup();
-});
+beforeAll(() => ({ app, page } = session()));
 
 const shot = (name: string) => page.screenshot({ path: path.join(SCREENSHOT_DIR, `guardrails-${name}.png`), fullPage: true });
 const productionRow = () => page.getByTestId("label-mover").locator('tr[data-label="production"]');

@@ -1,34 +1,18 @@
-import fs from "node:fs";
 import path from "node:path";
-import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Page } from "playwright-core";
+import { beforeAll, describe, expect, it } from "vitest";
 import { NAV_ITEMS } from "@/app/_lib/nav";
 import { openDatabase } from "@/db/client";
 import { spans } from "@/db/schema";
 import { spanIdOf, spanRow } from "../support/spans";
-import { committedMigrationCount, makeTempDir } from "../support/temp";
-import { launchChromium, SCREENSHOT_DIR, startApp, type RunningApp } from "./harness";
+import { committedMigrationCount } from "../support/temp";
+import { SCREENSHOT_DIR, type RunningApp, setUpBrowserSuite } from "./harness";
 
-let temp: ReturnType<typeof makeTempDir>;
+const session = setUpBrowserSuite({ prefix: "speclens-browser-", viewport: { width: 1440, height: 900 } });
 let databasePath: string;
 let app: RunningApp;
-let browser: Browser;
 let page: Page;
-
-beforeAll(async () => {
-  temp = makeTempDir("speclens-browser-");
-  databasePath = path.join(temp.dir, "speclens.db");
-  app = await startApp(databasePath);
-  browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-  fs.mkdirSync(SCREENSHOT_DIR, { recursive: true });
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await app?.stop();
-  temp?.cleanup();
-});
+beforeAll(() => ({ databasePath, app, page } = session()));
 
 async function activeLinks(): Promise<string[]> {
   return page.locator('nav[aria-label="Sections"] a[aria-current="page"]').allTextContents();

@@ -1,10 +1,8 @@
-import fs from "node:fs";
 import path from "node:path";
-import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Page } from "playwright-core";
+import { beforeAll, describe, expect, it } from "vitest";
 import { heldoutPrompts } from "../support/models";
-import { makeTempDir } from "../support/temp";
-import { launchChromium, SCREENSHOT_DIR, startApp, type RunningApp } from "./harness";
+import { SCREENSHOT_DIR, type RunningApp, setUpBrowserSuite } from "./harness";
 
 /*
  * Replay in a browser on the shipped pair: on a planted lossy trace, select output text with the
@@ -13,24 +11,10 @@ import { launchChromium, SCREENSHOT_DIR, startApp, type RunningApp } from "./har
  * both ways; batch-replay from /replay with a progress bar.
  */
 
-let temp: ReturnType<typeof makeTempDir>;
+const session = setUpBrowserSuite({ prefix: "speclens-replay-browser-", viewport: { width: 1440, height: 1000 }, env: { SPECLENS_THREADS: "1" } });
 let app: RunningApp;
-let browser: Browser;
 let page: Page;
-
-beforeAll(async () => {
-  temp = makeTempDir("speclens-replay-browser-");
-  app = await startApp(path.join(temp.dir, "speclens.db"), { SPECLENS_THREADS: "1" });
-  browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
-  fs.mkdirSync(SCREENSHOT_DIR, { recursive: true });
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await app?.stop();
-  temp?.cleanup();
-});
+beforeAll(() => ({ app, page } = session()));
 
 interface Attribution {
   firstDraftIntroduced: number | null;

@@ -1,14 +1,12 @@
-import fs from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
-import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Page } from "playwright-core";
+import { beforeAll, describe, expect, it } from "vitest";
 import { openDatabase } from "@/db/client";
 import { insertUser } from "@/db/queries/auth";
 import { hashPasswordSync } from "@/db/queries/passwords";
-import { makeTempDir } from "../support/temp";
-import { launchChromium, SCREENSHOT_DIR, startApp, type RunningApp } from "./harness";
+import { SCREENSHOT_DIR, type RunningApp, setUpBrowserSuite } from "./harness";
 
 /*
  * Security in a real browser, with authentication on (one admin user in the database, one editor key):
@@ -41,31 +39,25 @@ async function receiver() {
   return { url, bodies, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
 }
 
-let temp: ReturnType<typeof makeTempDir>;
+const session = setUpBrowserSuite({
+  prefix: "speclens-browser-security-",
+  viewport: { width: 1280, height: 900 },
+  env: { SPECLENS_API_KEYS: `${EDITOR_KEY}:editor,${ADMIN_KEY}:admin`, SPECLENS_THREADS: "1", SPECLENS_MAX_DB_MB: "2048" },
+  prepare: (databasePath) => {
+    const opened = openDatabase(databasePath);
+    insertUser(opened.db, { name: "alice", role: "admin", passwordHash: hashPasswordSync(PASSWORD), createdBy: "test" });
+    opened.sqlite.close();
+  },
+});
 let app: RunningApp;
-let browser: Browser;
 let page: Page;
 const cspViolations: string[] = [];
 
-beforeAll(async () => {
-  temp = makeTempDir("speclens-browser-security-");
-  const databasePath = path.join(temp.dir, "speclens.db");
-  const opened = openDatabase(databasePath);
-  insertUser(opened.db, { name: "alice", role: "admin", passwordHash: hashPasswordSync(PASSWORD), createdBy: "test" });
-  opened.sqlite.close();
-  app = await startApp(databasePath, { SPECLENS_API_KEYS: `${EDITOR_KEY}:editor,${ADMIN_KEY}:admin`, SPECLENS_THREADS: "1", SPECLENS_MAX_DB_MB: "2048" });
-  browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+beforeAll(() => {
+  ({ app, page } = session());
   page.on("console", (message) => {
     if (/Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
   });
-  fs.mkdirSync(SCREENSHOT_DIR, { recursive: true });
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await app?.stop();
-  temp?.cleanup();
 });
 
 describe("with authentication on", () => {
