@@ -1,31 +1,25 @@
-import path from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { openDatabase, type OpenDatabase } from "@/db/client";
+import { beforeEach, describe, expect, it } from "vitest";
+import type { OpenDatabase } from "@/db/client";
 import type { RequestSignals } from "@/db/alerts/rules";
 import { acknowledgeAlert, alertChart, alertHistory, evaluateAlerts, listAlerts, seriesData } from "@/db/alerts/store";
 import { DEFAULT_ALERT_RULES } from "@/engine";
 import { loadRecording } from "@/tools/alerts/bench";
+import { freshDatabasePerTest } from "../support/database";
 import { traceIdOf } from "../support/spans";
-import { makeTempDir } from "../support/temp";
 
 const { inDomain, outOfDomain } = loadRecording();
 
-let temp: ReturnType<typeof makeTempDir>;
+const freshDatabase = freshDatabasePerTest();
 let database: OpenDatabase;
 let n = 0;
 const T0 = 1_780_000_000_000; // ms
 
 beforeEach(() => {
-  temp = makeTempDir();
-  database = openDatabase(path.join(temp.dir, "alerts.db"));
+  database = freshDatabase();
   n = 0;
   // Version 2 carries explicit rules: acceptance-drift only (so each test follows one alert), 2 requests to confirm.
   const rules = { ...DEFAULT_ALERT_RULES, confirmRequests: 2, rules: Object.fromEntries(Object.entries(DEFAULT_ALERT_RULES.rules).map(([k, v]) => [k, { ...v, enabled: k === "acceptance-drift" }])) };
   database.sqlite.prepare(`INSERT INTO config_versions (version, body_json, created_at_ms, author) VALUES (2, ?, 0, 'test')`).run(JSON.stringify({ proposer: "draft-model", alerts: rules }));
-});
-afterEach(() => {
-  database.sqlite.close();
-  temp.cleanup();
 });
 
 /** Stores one finished request of series (v2, draft-model) with a recorded request's signals. */

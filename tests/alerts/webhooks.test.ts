@@ -1,13 +1,12 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import path from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { deliver, deliveryLog, webhookTargets, webhookText } from "@/app/_lib/alerts/webhooks";
-import { openDatabase, type OpenDatabase } from "@/db/client";
+import type { OpenDatabase } from "@/db/client";
 import type { AlertEvent } from "@/db/alerts/store";
 import { updateSettings } from "@/db/queries/settings";
 import { DEFAULT_ALERT_RULES } from "@/engine";
-import { makeTempDir } from "../support/temp";
+import { freshDatabasePerTest } from "../support/database";
 
 /** A local receiver on 127.0.0.1 that answers the given statuses in turn (then 200) and keeps every body. */
 async function receiver(statuses: number[]) {
@@ -38,15 +37,10 @@ const EVENT: AlertEvent = {
   },
 };
 
-let temp: ReturnType<typeof makeTempDir>;
+const freshDatabase = freshDatabasePerTest();
 let database: OpenDatabase;
 beforeEach(() => {
-  temp = makeTempDir();
-  database = openDatabase(path.join(temp.dir, "hooks.db"));
-});
-afterEach(() => {
-  database.sqlite.close();
-  temp.cleanup();
+  database = freshDatabase();
 });
 
 describe("alert webhooks", () => {

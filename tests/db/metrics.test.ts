@@ -1,20 +1,14 @@
-import path from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { openDatabase, type OpenDatabase } from "@/db/client";
+import { beforeEach, describe, expect, it } from "vitest";
+import type { OpenDatabase } from "@/db/client";
 import { autoBucketMs, metricSeries, overview, percentile, perPositionAcceptance } from "@/db/queries/metrics";
 import { writeSpans } from "@/db/tracing/store";
+import { freshDatabasePerTest } from "../support/database";
 import { request, SECOND, T0 } from "../support/request-spans";
 
-let temp: { dir: string; cleanup: () => void };
+const freshDatabase = freshDatabasePerTest();
 let database: OpenDatabase;
-beforeEach(async () => {
-  const { makeTempDir } = await import("../support/temp");
-  temp = makeTempDir();
-  database = openDatabase(path.join(temp.dir, "speclens.db"));
-});
-afterEach(() => {
-  database.sqlite.close();
-  temp.cleanup();
+beforeEach(() => {
+  database = freshDatabase();
 });
 
 const MINUTE = 60n * SECOND;

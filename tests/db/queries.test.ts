@@ -1,22 +1,16 @@
 import os from "node:os";
-import path from "node:path";
 import { eq } from "drizzle-orm";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { openDatabase, type OpenDatabase } from "@/db/client";
+import { beforeEach, describe, expect, it } from "vitest";
+import type { OpenDatabase } from "@/db/client";
 import { countSpans, countTraces, listRecentTraces } from "@/db/queries/spans";
 import { spanEvents, spans } from "@/db/schema";
+import { freshDatabasePerTest } from "../support/database";
 import { spanIdOf, spanRow, traceIdOf } from "../support/spans";
-import { makeTempDir } from "../support/temp";
 
-let temp: ReturnType<typeof makeTempDir>;
+const freshDatabase = freshDatabasePerTest();
 let database: OpenDatabase;
 beforeEach(() => {
-  temp = makeTempDir();
-  database = openDatabase(path.join(temp.dir, "speclens.db"));
-});
-afterEach(() => {
-  database.sqlite.close();
-  temp.cleanup();
+  database = freshDatabase();
 });
 
 // Past Number.MAX_SAFE_INTEGER: a double would round these to a multiple of 256 ns.

@@ -1,20 +1,18 @@
-import path from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { openDatabase, type OpenDatabase } from "@/db/client";
+import { beforeEach, describe, expect, it } from "vitest";
+import type { OpenDatabase } from "@/db/client";
 import { listTraces, type TraceFilters } from "@/db/queries/traces";
 import { writeSpans } from "@/db/tracing/store";
 import { A } from "@/engine";
+import { freshDatabasePerTest } from "../support/database";
 import { request } from "../support/request-spans";
 import { traceIdOf } from "../support/spans";
-import { makeTempDir } from "../support/temp";
 
 /* The trace list's links to the other features: replays (requests.replay_of) and alerts (the window of traces that made one fire). */
 
-let temp: ReturnType<typeof makeTempDir>;
+const freshDatabase = freshDatabasePerTest();
 let database: OpenDatabase;
 beforeEach(() => {
-  temp = makeTempDir();
-  database = openDatabase(path.join(temp.dir, "speclens.db"));
+  database = freshDatabase();
   const replay = request(3);
   replay.attributes[A.replayOf] = traceIdOf(1);
   replay.attributes[A.replayMode] = "exact";
@@ -24,10 +22,6 @@ beforeEach(() => {
   );
   insert.run("acceptance-drift", "{\"a\":1}", JSON.stringify([traceIdOf(2), traceIdOf(4)]));
   insert.run("acceptance-floor", "{\"a\":2}", JSON.stringify([traceIdOf(4)]));
-});
-afterEach(() => {
-  database.sqlite.close();
-  temp.cleanup();
 });
 
 const ids = (f: TraceFilters = {}) => listTraces(database.db, f).items.map((t) => parseInt(t.traceId, 16));

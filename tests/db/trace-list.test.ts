@@ -1,22 +1,16 @@
-import path from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { openDatabase, type OpenDatabase } from "@/db/client";
+import { beforeEach, describe, expect, it } from "vitest";
+import type { OpenDatabase } from "@/db/client";
 import { listRawTraces, listTraces, traceFacets, type TraceFilters } from "@/db/queries/traces";
 import { deleteTraces } from "@/db/tracing/retention";
 import { writeSpans } from "@/db/tracing/store";
+import { freshDatabasePerTest } from "../support/database";
 import { request, SECOND, step, T0 } from "../support/request-spans";
 import { traceIdOf } from "../support/spans";
-import { makeTempDir } from "../support/temp";
 
-let temp: ReturnType<typeof makeTempDir>;
+const freshDatabase = freshDatabasePerTest();
 let database: OpenDatabase;
 beforeEach(() => {
-  temp = makeTempDir();
-  database = openDatabase(path.join(temp.dir, "speclens.db"));
-});
-afterEach(() => {
-  database.sqlite.close();
-  temp.cleanup();
+  database = freshDatabase();
 });
 
 const ids = (f: TraceFilters = {}) => listTraces(database.db, f).items.map((t) => parseInt(t.traceId, 16));

@@ -1,15 +1,14 @@
-import path from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { openDatabase, type OpenDatabase } from "@/db/client";
+import { beforeEach, describe, expect, it } from "vitest";
+import type { OpenDatabase } from "@/db/client";
 import { updateSettings } from "@/db/queries/settings";
 import { effectiveRetention, purgeOnce, retentionFromEnv, startRetention, usedBytes } from "@/db/tracing/retention";
 import type { SpanRecord } from "@/db/tracing/span-record";
 import { writeSpans } from "@/db/tracing/store";
 import { A, STEP_SPAN_NAME } from "@/engine/telemetry";
+import { freshDatabasePerTest } from "../support/database";
 import { spanIdOf, traceIdOf } from "../support/spans";
-import { makeTempDir } from "../support/temp";
 
-let temp: ReturnType<typeof makeTempDir>;
+const freshDatabase = freshDatabasePerTest();
 let database: OpenDatabase;
 const DAY_NS = 86_400_000_000_000n;
 const NOW_MS = 1_763_840_000_000;
@@ -34,12 +33,7 @@ function counts() {
 }
 
 beforeEach(() => {
-  temp = makeTempDir();
-  database = openDatabase(path.join(temp.dir, "r.db"));
-});
-afterEach(() => {
-  database.sqlite.close();
-  temp.cleanup();
+  database = freshDatabase();
 });
 
 describe("retention", () => {

@@ -1,22 +1,16 @@
-import path from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { openDatabase, type OpenDatabase } from "@/db/client";
+import { beforeEach, describe, expect, it } from "vitest";
+import type { OpenDatabase } from "@/db/client";
 import { getTrace } from "@/db/queries/traces";
 import type { SpanRecord } from "@/db/tracing/span-record";
 import { writeSpans } from "@/db/tracing/store";
 import { A, STEP_SPAN_NAME } from "@/engine/telemetry";
+import { freshDatabasePerTest } from "../support/database";
 import { spanIdOf, traceIdOf } from "../support/spans";
-import { makeTempDir } from "../support/temp";
 
-let temp: ReturnType<typeof makeTempDir>;
+const freshDatabase = freshDatabasePerTest();
 let database: OpenDatabase;
 beforeEach(() => {
-  temp = makeTempDir();
-  database = openDatabase(path.join(temp.dir, "s.db"));
-});
-afterEach(() => {
-  database.sqlite.close();
-  temp.cleanup();
+  database = freshDatabase();
 });
 
 const T0 = 1_763_840_000_000_000_000n;
