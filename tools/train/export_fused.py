@@ -337,6 +337,16 @@ def graph_config(draft_loop: bool, **extra) -> dict:
             ("draft_stop" if draft_loop else "row_stats"): True}
 
 
+def save_model(model: onnx.ModelProto, src: str, out: str) -> None:
+    """Write `out`/model.onnx and copy the source folder's tokenizer and generation files beside it
+    (config.json is the caller's: write_config_and_report)."""
+    os.makedirs(out, exist_ok=True)
+    onnx.save(model, os.path.join(out, "model.onnx"))
+    for name in COPY_FILES:
+        if name != "config.json" and os.path.exists(os.path.join(src, name)):
+            shutil.copyfile(os.path.join(src, name), os.path.join(out, name))
+
+
 def write_config_and_report(folder: str, cfg: dict, model: onnx.ModelProto) -> None:
     """Write the folder's config.json and print its model.onnx's node count, size and sha256."""
     with open(os.path.join(folder, "config.json"), "w") as f:
@@ -357,12 +367,7 @@ def main() -> None:
         cfg = json.load(f)
     w = read_plain(os.path.join(args.src, "model.onnx"), cfg)
     model = build(w, cfg, args.draft_loop)
-    os.makedirs(args.out, exist_ok=True)
-    path = os.path.join(args.out, "model.onnx")
-    onnx.save(model, path)
-    for name in COPY_FILES:
-        if name != "config.json" and os.path.exists(os.path.join(args.src, name)):
-            shutil.copyfile(os.path.join(args.src, name), os.path.join(args.out, name))
+    save_model(model, args.src, args.out)
     cfg["speclens_graph"] = graph_config(args.draft_loop)
     write_config_and_report(args.out, cfg, model)
 

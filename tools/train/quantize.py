@@ -10,14 +10,12 @@ The card (README.md) is written by `npx tsx tools/evaluate-variant.ts --variant 
 import argparse
 import json
 import os
-import shutil
 import sys
 
 import numpy as np
-import onnx
 
 sys.path.insert(0, os.path.dirname(__file__))
-from export_fused import COPY_FILES, build, graph_config, read_plain, write_config_and_report  # noqa: E402
+from export_fused import build, graph_config, read_plain, save_model, write_config_and_report  # noqa: E402
 
 
 def quantize_weight(w: np.ndarray, name: str, bits: int, block: int, accuracy_level: int) -> dict:
@@ -69,12 +67,7 @@ def main() -> None:
             quant[f"W.{i}.{key}"] = quantize_weight(mat, f"W.{i}.{key}", args.bits, args.block_size, args.accuracy_level)
     quant["W.lm_head"] = quantize_weight(w["embed"].T, "W.lm_head", args.bits, args.block_size, args.accuracy_level)
     model = build(w, cfg, args.draft_loop, quant)
-    os.makedirs(args.out, exist_ok=True)
-    path = os.path.join(args.out, "model.onnx")
-    onnx.save(model, path)
-    for name in COPY_FILES:
-        if name != "config.json" and os.path.exists(os.path.join(args.src, name)):
-            shutil.copyfile(os.path.join(args.src, name), os.path.join(args.out, name))
+    save_model(model, args.src, args.out)
     source = cfg.get("_name_or_path") or os.path.basename(os.path.normpath(args.src))
     name = args.name or os.path.basename(os.path.normpath(args.out))
     cfg["_name_or_path"] = name
