@@ -86,6 +86,11 @@ def drop(model: LlamaLM, layer: int) -> LlamaLM:
     return smaller
 
 
+def dropped_record(layer: int, layers_before: int) -> dict:
+    """How a phase that started from drop() records it; tools/evaluate-pair.ts names it on the model card."""
+    return {"dropped_layer": {"layer": layer, "layers_before": layers_before}}
+
+
 @torch.no_grad()
 def generate(teacher: LlamaLM, train_tokens: torch.Tensor, n: int, gen: torch.Generator, args) -> torch.Tensor:
     """The target's greedy continuations (--new-tokens each) of n training-split prompts of one random length, each
@@ -185,7 +190,7 @@ def train(args) -> None:
             phases = list(s.meta.get("phases", [])) + [{
                 "phase": len(s.meta.get("phases", [])) + 1, "minutes": args.minutes, "lr": args.lr, "gen_frac": args.gen_frac,
                 "gen_tokens": gen_tokens, "online": True, "batch": args.batch, "reuse": args.reuse, "grow": args.grow if s.name == "b" else 0,
-                **({"drop": args.drop} if s.name == "b" and args.drop is not None else {}), "seed": args.seed, "until_step": s.meta.get("step", 0) + step}]
+                **(dropped_record(args.drop, draft.cfg.num_hidden_layers) if s.name == "b" and args.drop is not None else {}), "seed": args.seed, "until_step": s.meta.get("step", 0) + step}]
             save_weights(os.path.join(s.dir, "best.npz"), s.model.state_dict(), np.float32)
             with open(os.path.join(s.dir, "best.json"), "w") as f:
                 json.dump({"config": s.model.cfg.to_dict(), "step": s.meta.get("step", 0) + step,
@@ -281,7 +286,7 @@ def drop_layer(args) -> None:
     smaller = drop(model, args.layer)
     ckpt = {k: v for k, v in ckpt.items() if k != "optimizer"}  # the optimizer's state belongs to the 3-layer model
     torch.save({**ckpt, "config": smaller.cfg.to_dict(), "model": smaller.state_dict(),
-                "dropped_layer": {"layer": args.layer, "layers_before": model.cfg.num_hidden_layers}}, args.out)
+                **dropped_record(args.layer, model.cfg.num_hidden_layers)}, args.out)
     print(f"{args.out}: {smaller.num_parameters():,} parameters ({model.cfg.num_hidden_layers} -> {smaller.cfg.num_hidden_layers} layers)")
 
 
