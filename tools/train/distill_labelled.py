@@ -10,7 +10,10 @@ blocks, so every epoch sees the same contexts; the newest generated set's last -
 out of training and measure the draft's greedy agreement with the target (its top-1 label) after each
 evaluation, skipping each block's first 64 positions. The checkpoint with the best agreement is kept as
 best.pt (the metric speculation pays for; held-out perplexity is logged alongside); the starting draft counts,
-so best.pt is the --resume checkpoint itself when no evaluation beats it.
+so best.pt is the --resume checkpoint itself when no evaluation beats it. With --ema DECAY the run also keeps an
+exponential moving average of the weights (updated after every step) and measures its agreement at each
+evaluation too; when the average beats the best so far, best.pt holds the averaged weights (its phase record
+says "weights": "ema") and last.pt always holds the trained ones.
 
   /usr/bin/python3 tools/train/distill_labelled.py --resume tools/.cache/draft/phase4.pt --out tools/.cache/draft-lab \
     --gen tools/.cache/lab-generated-3 tools/.cache/lab-generated-4 --human tools/.cache/lab-train --minutes 70
@@ -65,6 +68,7 @@ def main() -> None:
     ap.add_argument("--holdout", type=int, default=48)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=2468)
+    ap.add_argument("--ema", type=float, default=0.0, help="decay of a moving average of the weights (0: none)")
     args = ap.parse_args()
 
     torch.manual_seed(args.seed)
@@ -90,16 +94,23 @@ def main() -> None:
           f"human blocks {human[0].shape[0] if human else 0}", flush=True)
 
     @torch.no_grad()
-    def agreement() -> float:
-        model.eval()
+    def agreement(net: LlamaLM = model) -> float:
+        net.eval()
         hits = total = 0
         for i in range(0, args.holdout, 8):
             x = holdout[0][i:i + 8, :SEQ]
-            logits, _ = model(x, *full_inputs(x.shape[0], SEQ))
+            logits, _ = net(x, *full_inputs(x.shape[0], SEQ))
             hits += (logits.argmax(-1)[:, SKIP:] == holdout[1][i:i + 8, SKIP:]).sum().item()
             total += x.shape[0] * (SEQ - SKIP)
-        model.train()
+        net.train()
         return hits / total
+
+    # The averaged weights live in a second model, so evaluating them never touches the trained one.
+    averaged = None
+    if args.ema > 0:
+        averaged = LlamaLM(cfg)
+        averaged.load_state_dict(model.state_dict())
+        averaged.requires_grad_(False)
 
     def batch():
         if human is None or torch.rand(1, generator=gen).item() < args.gen_frac:
@@ -122,6 +133,17 @@ def main() -> None:
     start_agreement = best
     torch.save(state, os.path.join(args.out, "best.pt"))
     step, start, budget, warmup = start_step, time.time(), args.minutes * 60, 100
+
+    def checkpoint(net: LlamaLM, weights: str, heldout: float) -> dict:
+        """The run's state at this step with `net`'s weights (the trained model's or their average)."""
+        phase = {"phase": len(phases) + 1, "minutes": args.minutes, "lr": args.lr, "gen_frac": args.gen_frac,
+                 "gen_tokens": int(sizes.sum().item()) * SEQ, "labelled": True, "seed": args.seed,
+                 "until_step": step, **dropped, **({"ema": args.ema, "weights": weights} if args.ema > 0 else {})}
+        return {"config": cfg.to_dict(), "model": net.state_dict(), "optimizer": opt.state_dict(), "step": step,
+                "tokens": tokens_seen, "elapsed_s": prev_elapsed + time.time() - start, "heldout_loss": heldout,
+                "seed": args.seed, "args": {**vars(args), "seq": SEQ}, "gen_tokens": int(sizes.sum().item()) * SEQ,
+                "phases": phases + [phase]}
+
     while True:
         progress = min((time.time() - start) / budget, 1.0)
         if progress >= 1.0:
@@ -138,6 +160,10 @@ def main() -> None:
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
+        if averaged is not None:
+            with torch.no_grad():
+                for a, p in zip(averaged.parameters(), model.parameters()):
+                    a.lerp_(p, 1 - args.ema)
         step += 1
         tokens_seen += tokens.shape[0] * SEQ
         last = time.time() - start >= budget
@@ -145,19 +171,21 @@ def main() -> None:
             agree, val = agreement(), heldout_loss(model, heldout_tokens, SEQ, 40)
             record = {"step": step, "tokens": tokens_seen, "elapsed_s": round(prev_elapsed + time.time() - start, 1), "lr": lr,
                       "train_loss": round(loss.item(), 4), "heldout_loss": round(val, 4), "agreement": round(agree, 4)}
+            ema_agree = agreement(averaged) if averaged is not None else None
+            if ema_agree is not None:
+                record["ema_agreement"] = round(ema_agree, 4)
             print(json.dumps(record), flush=True)
             log.write(json.dumps(record) + "\n")
             log.flush()
-            checkpoint = {"config": cfg.to_dict(), "model": model.state_dict(), "optimizer": opt.state_dict(), "step": step,
-                          "tokens": tokens_seen, "elapsed_s": prev_elapsed + time.time() - start, "heldout_loss": val,
-                          "seed": args.seed, "args": {**vars(args), "seq": SEQ}, "gen_tokens": int(sizes.sum().item()) * SEQ,
-                          "phases": phases + [{"phase": len(phases) + 1, "minutes": args.minutes, "lr": args.lr,
-                                               "gen_frac": args.gen_frac, "gen_tokens": int(sizes.sum().item()) * SEQ,
-                                               "labelled": True, "seed": args.seed, "until_step": step, **dropped}]}
-            torch.save(checkpoint, os.path.join(args.out, "last.pt"))
-            if agree > best:
+
+            torch.save(checkpoint(model, "trained", val), os.path.join(args.out, "last.pt"))
+            if ema_agree is not None and ema_agree > max(best, agree):
+                best = ema_agree
+                torch.save(checkpoint(averaged, "ema", heldout_loss(averaged, heldout_tokens, SEQ, 40)),
+                           os.path.join(args.out, "best.pt"))
+            elif agree > best:
                 best = agree
-                torch.save(checkpoint, os.path.join(args.out, "best.pt"))
+                torch.save(checkpoint(model, "trained", val), os.path.join(args.out, "best.pt"))
     kept = "a checkpoint of this phase" if best > start_agreement else "the starting draft (no evaluation beat it)"
     print(f"done: best agreement {best:.4f} ({kept})", flush=True)
 
