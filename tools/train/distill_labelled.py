@@ -133,15 +133,16 @@ def main() -> None:
     start_agreement = best
     torch.save(state, os.path.join(args.out, "best.pt"))
     step, start, budget, warmup = start_step, time.time(), args.minutes * 60, 100
+    gen_tokens = int(sizes.sum().item()) * SEQ
 
     def checkpoint(net: LlamaLM, weights: str, heldout: float) -> dict:
         """The run's state at this step with `net`'s weights (the trained model's or their average)."""
         phase = {"phase": len(phases) + 1, "minutes": args.minutes, "lr": args.lr, "gen_frac": args.gen_frac,
-                 "gen_tokens": int(sizes.sum().item()) * SEQ, "labelled": True, "seed": args.seed,
+                 "gen_tokens": gen_tokens, "labelled": True, "seed": args.seed,
                  "until_step": step, **dropped, **({"ema": args.ema, "weights": weights} if args.ema > 0 else {})}
         return {"config": cfg.to_dict(), "model": net.state_dict(), "optimizer": opt.state_dict(), "step": step,
                 "tokens": tokens_seen, "elapsed_s": prev_elapsed + time.time() - start, "heldout_loss": heldout,
-                "seed": args.seed, "args": {**vars(args), "seq": SEQ}, "gen_tokens": int(sizes.sum().item()) * SEQ,
+                "seed": args.seed, "args": {**vars(args), "seq": SEQ}, "gen_tokens": gen_tokens,
                 "phases": phases + [phase]}
 
     while True:
@@ -171,21 +172,23 @@ def main() -> None:
             agree, val = agreement(), heldout_loss(model, heldout_tokens, SEQ, 40)
             record = {"step": step, "tokens": tokens_seen, "elapsed_s": round(prev_elapsed + time.time() - start, 1), "lr": lr,
                       "train_loss": round(loss.item(), 4), "heldout_loss": round(val, 4), "agreement": round(agree, 4)}
-            ema_agree = agreement(averaged) if averaged is not None else None
-            if ema_agree is not None:
+            ema_agree = None
+            if averaged is not None:
+                ema_agree = agreement(averaged)
                 record["ema_agreement"] = round(ema_agree, 4)
             print(json.dumps(record), flush=True)
             log.write(json.dumps(record) + "\n")
             log.flush()
 
-            torch.save(checkpoint(model, "trained", val), os.path.join(args.out, "last.pt"))
+            trained = checkpoint(model, "trained", val)
+            torch.save(trained, os.path.join(args.out, "last.pt"))
             if ema_agree is not None and ema_agree > max(best, agree):
                 best = ema_agree
                 torch.save(checkpoint(averaged, "ema", heldout_loss(averaged, heldout_tokens, SEQ, 40)),
                            os.path.join(args.out, "best.pt"))
             elif agree > best:
                 best = agree
-                torch.save(checkpoint(model, "trained", val), os.path.join(args.out, "best.pt"))
+                torch.save(trained, os.path.join(args.out, "best.pt"))
     kept = "a checkpoint of this phase" if best > start_agreement else "the starting draft (no evaluation beat it)"
     print(f"done: best agreement {best:.4f} ({kept})", flush=True)
 
